@@ -1,0 +1,1 @@
+"""rasd model package."""

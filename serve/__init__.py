@@ -1,0 +1,1 @@
+"""rasd serve package."""

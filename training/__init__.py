@@ -1,0 +1,1 @@
+"""rasd training package."""
