@@ -1,0 +1,95 @@
+"""Truth table for the validator: one crafted line per error kind, each with its exact reason."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.schema import Schema
+from training.validate import validate
+
+REPO = Path(__file__).resolve().parents[2]
+TEXT = "قصف الطيران الروسي مطار تدمر، وقتل 5 عناصر."
+
+
+
+def line(spans, **extra):
+    return json.dumps({"id": extra.pop("id", "doc"), "text": extra.pop("text", TEXT), "spans": spans, **extra},
+                      ensure_ascii=False)
+
+
+CASES = [
+    ('{"id": "x", "text": "قصف"', "invalid JSON: Expecting ',' delimiter at column 26"),
+    ('["not", "an", "object"]', "a line must be a JSON object"),
+    ('{"id": "x", "spans": []}', "missing field(s): text"),
+    (line([{"start": 0, "end": 3}]), "spans[0] is missing field(s) label"),
+    (line([{"start": 30, "end": 99, "label": "GPE"}]), "offsets out of range or empty (text has 43 characters)"),
+    (line([{"start": 5, "end": 5, "label": "GPE"}]), "offsets out of range or empty (text has 43 characters)"),
+    (line([{"start": 19, "end": 28, "label": "FAC", "text": "تدمر"}]), "span text 'تدمر' differs from the slice"),
+    (line([{"start": 19, "end": 28, "label": "AIRPORT"}]), "label 'AIRPORT' is not in the schema"),
+    (line([{"start": 19, "end": 28, "label": "FAC"}, {"start": 24, "end": 28, "label": "GPE"}]),
+     "overlaps FAC 'مطار تدمر' [19:28] in layer 'entities'"),
+    (line([{"start": 20, "end": 28, "label": "FAC"}]), "span starts inside a word"),
+    (line([{"start": 19, "end": 27, "label": "FAC"}]), "span ends inside a word"),
+    (line([{"start": 18, "end": 28, "label": "FAC"}]), "span starts or ends on whitespace"),
+    (line([{"start": 19, "end": 29, "label": "FAC"}]), "span starts or ends on punctuation"),
+    (line([], meta={"source": "seeds/000_311e08a0292f7c5c.txt"}), "text differs from the seed file 'seeds/000_311e08a0292f7c5c.txt'"),
+    (line([], meta={"source": "seeds/missing.txt"}), "meta.source 'seeds/missing.txt' does not exist"),
+]
+
+
+@pytest.mark.parametrize("raw,reason", CASES)
+def test_each_error_kind_has_its_exact_reason(tmp_path, raw, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(raw + "\n", encoding="utf-8")
+    report = validate([path], Schema.load())
+    assert [problem.reason for problem in report.problems] == [reason]
+    assert str(report.problems[0]).startswith(f"{path}:1: ")
+
+
+def test_clean_spans_pass_and_layers_may_overlap(tmp_path):
+    spans = [
+        {"start": 4, "end": 18, "label": "MIL", "text": "الطيران الروسي"},
+        {"start": 19, "end": 28, "label": "FAC", "text": "مطار تدمر"},
+        {"start": 35, "end": 42, "label": "QUANTITY", "text": "5 عناصر"},
+        {"start": 0, "end": 28, "label": "AIRSTRIKE"},
+        {"start": 30, "end": 42, "label": "CASUALTIES", "text": "وقتل 5 عناصر"},
+    ]
+    path = tmp_path / "good.jsonl"
+    path.write_text(line(spans) + "\n", encoding="utf-8")
+    report = validate([path], Schema.load())
+    assert report.ok, [str(problem) for problem in report.problems]
+
+
+def test_duplicate_ids_and_non_utf8_lines_are_reported(tmp_path):
+    path = tmp_path / "dupes.jsonl"
+    path.write_bytes((line([]) + "\n" + line([]) + "\n").encode() + b"\xff\xfe\n")
+    reasons = [(problem.line, problem.reason) for problem in validate([path], Schema.load()).problems]
+    assert reasons == [(2, f"duplicate id 'doc' (first at {path}:1)"), (3, "not UTF-8 (byte 0)")]
+
+
+def test_cli_names_every_bad_line_and_exits_1(tmp_path):
+    path = tmp_path / "all_bad.jsonl"
+    path.write_text("\n".join(raw for raw, _ in CASES) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "training", "validate", str(path)],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 1
+    for number, (_, reason) in enumerate(CASES, start=1):
+        assert f"{path}:{number}: " in result.stderr and reason in result.stderr
+
+
+def test_seed_annotations_validate_clean_with_enough_spans():
+    paths = [REPO / "annotations" / "seeds.jsonl"]
+    schema = Schema.load()
+    report = validate(paths, schema)
+    assert report.ok, "\n".join(map(str, report.problems[:20]))
+    assert len(report.documents) == 5
+    per_layer = {layer: 0 for layer in schema.layer_names}
+    for document in report.documents:
+        layers = {schema.layer_of(span["label"]) for span in document["spans"]}
+        assert layers == set(schema.layer_names), f"{document['id']} lacks a layer"
+        for span in document["spans"]:
+            per_layer[schema.layer_of(span["label"])] += 1
+    assert per_layer["entities"] >= 250 and per_layer["claims"] >= 50 and per_layer["sources"] >= 20
