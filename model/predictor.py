@@ -1,0 +1,172 @@
+"""Predictor: load a model dir once, then ``predict(texts) -> list[Document]``.
+
+The API, batch scoring and evaluation all call this; none of them decodes spans on its own
+(flair's ``predict`` pattern). Windows of many documents are sorted by length and batched
+together to cut padding; each word is read from the window where it has most context.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer
+
+from model.alignment import EncodedDocument, Window, encode_documents, make_windows, owning_windows, tags_to_spans
+from model.document import Document, Span, link_claims
+from model.network import MultiLayerTagger
+from model.schema import Schema
+
+log = logging.getLogger(__name__)
+INFO_FILE = "rasd.json"
+
+
+class DeviceError(RuntimeError):
+    """The requested device cannot be used (e.g. ``cuda`` on a machine without a GPU)."""
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' → cuda when available else cpu; 'cuda' without a GPU is a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(
+            f"device {device!r} was requested but PyTorch sees no CUDA GPU on this machine "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'}). "
+            "Use --device cpu, or install a CUDA build of torch on a GPU machine."
+        )
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise DeviceError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return torch.device(device)
+
+
+@dataclass
+class WordScores:
+    """Per layer, per word: (tag index, probability of that tag)."""
+
+    tags: dict[str, list[int]]
+    probs: dict[str, list[float]]
+
+
+class Predictor:
+    """A loaded model ready to tag texts. Thread-safe for concurrent ``predict`` calls."""
+
+    def __init__(self, model: MultiLayerTagger, tokenizer, schema: Schema, info: dict,
+                 device: torch.device, batch_tokens: int = 8192, max_length: int | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.schema = schema
+        self.info = info
+        self.device = device
+        self.batch_tokens = batch_tokens
+        self.max_length = min(max_length or model.max_length(), model.max_length())
+
+    @classmethod
+    def load(cls, model_dir: str | Path, device: str = "auto", quantize: str | None = None,
+             **options) -> "Predictor":
+        """Load a model dir written by training. ``device``: auto | cpu | cuda[:n].
+
+        On CUDA the weights run in bfloat16 where supported, else float16. ``quantize='int8'``
+        applies dynamic int8 quantization of Linear layers (CPU only).
+        """
+        model_dir = Path(model_dir)
+        if not (model_dir / "labels.json").is_file():
+            raise FileNotFoundError(f"{model_dir} is not a rasd model dir (no labels.json); train one with `make train`")
+        target = resolve_device(device)
+        model = MultiLayerTagger.load(model_dir)
+        if quantize == "int8":
+            if target.type != "cpu":
+                raise DeviceError("--quantize int8 runs on the CPU only; use half precision on CUDA")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif quantize not in (None, "none"):
+            raise ValueError(f"unknown quantization {quantize!r}; use int8 or none")
+        if target.type == "cuda":
+            model = model.to(torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        model.to(target)
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        schema = Schema.load(model_dir / "schema.yaml")
+        info_path = model_dir / INFO_FILE
+        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+        info.setdefault("name", model_dir.resolve().name)
+        info["quantize"] = quantize or "none"
+        info["device"] = str(target)
+        return cls(model, tokenizer, schema, info, target, **options)
+
+    # -- inference ---------------------------------------------------------------------------
+
+    def predict(self, texts: list[str]) -> list[Document]:
+        """Tag every text; spans index the given strings exactly (``text[start:end]``)."""
+        encoded = encode_documents(self.tokenizer, texts)
+        scores = self.word_scores(encoded)
+        return [self._decode(text, doc, score) for text, doc, score in zip(texts, encoded, scores)]
+
+    def word_scores(self, encoded: list[EncodedDocument]) -> list[WordScores]:
+        """Run the network over all windows of all documents; return each word's best tags."""
+        windows_per_doc = [
+            make_windows(doc, index, self.max_length, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id)
+            for index, doc in enumerate(encoded)
+        ]
+        flat = [window for windows in windows_per_doc for window in windows]
+        outputs = self._run(flat)
+        results, offset = [], 0
+        for doc, windows in zip(encoded, windows_per_doc):
+            window_out = outputs[offset : offset + len(windows)]
+            offset += len(windows)
+            owners = owning_windows(doc, windows) if windows else []
+            tags = {layer: [] for layer in self.model.layer_tags}
+            probs = {layer: [] for layer in self.model.layer_tags}
+            for window_index, position in owners:
+                for layer in tags:
+                    best_prob, best_tag = window_out[window_index][layer][position]
+                    tags[layer].append(best_tag)
+                    probs[layer].append(best_prob)
+            results.append(WordScores(tags, probs))
+        return results
+
+    @torch.inference_mode()
+    def _run(self, windows: list[Window]) -> list[dict[str, list[tuple[float, int]]]]:
+        """Forward passes over windows batched by length; per window, per layer, per position
+        the (max probability, argmax tag)."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        results: list = [None] * len(windows)
+        pad = self.tokenizer.pad_token_id
+        start = 0
+        while start < len(order):
+            longest = len(windows[order[start]].input_ids)
+            end = start + 1
+            # Sorted ascending, so the last window in a batch sets its padded width.
+            while end < len(order) and (end - start + 1) * len(windows[order[end]].input_ids) <= self.batch_tokens:
+                end += 1
+            batch = [windows[i] for i in order[start:end]]
+            width = max(len(window.input_ids) for window in batch) if batch else longest
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, window in enumerate(batch):
+                ids[row, : len(window.input_ids)] = torch.tensor(window.input_ids)
+                mask[row, : len(window.input_ids)] = 1
+            output = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+            per_layer = {}
+            for layer in self.model.layer_tags:
+                best = output[f"logits_{layer}"].float().softmax(-1).max(-1)
+                per_layer[layer] = (best.values.cpu().tolist(), best.indices.cpu().tolist())
+            for row, index in enumerate(order[start:end]):
+                results[index] = {
+                    layer: list(zip(values[row], indices[row])) for layer, (values, indices) in per_layer.items()
+                }
+            start = end
+        return results
+
+    def _decode(self, text: str, doc: EncodedDocument, scores: WordScores) -> Document:
+        layers: dict[str, list[Span]] = {}
+        for layer, tag_names in self.model.layer_tags.items():
+            tags = [tag_names[index] for index in scores.tags[layer]]
+            spans = []
+            for start, end, label, indices in tags_to_spans(text, doc.words, tags):
+                confidence = sum(scores.probs[layer][i] for i in indices) / len(indices)
+                spans.append(Span(start, end, label, text[start:end], confidence))
+            layers[layer] = spans
+        link_claims(text, layers)
+        return Document(text, layers)
