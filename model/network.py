@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel
@@ -68,8 +67,12 @@ class MultiLayerTagger(nn.Module):
         directory = Path(directory)
         config = AutoConfig.from_pretrained(directory)
         layer_tags = json.loads((directory / LABELS_FILE).read_text(encoding="utf-8"))
-        model = cls(AutoModel.from_config(config), layer_tags)
-        missing, unexpected = model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=False)
+        state = load_file(str(directory / WEIGHTS_FILE))
+        encoder = AutoModel.from_config(config)
+        if getattr(encoder, "pooler", None) is not None and not any(k.startswith("encoder.pooler.") for k in state):
+            encoder.pooler = None  # trained without a pooler: taggers never use it
+        model = cls(encoder, layer_tags)
+        missing, unexpected = model.load_state_dict(state, strict=False)
         # Some encoders register non-persistent buffers (position ids); anything else is a
         # real mismatch between config and weights.
         real_missing = [name for name in missing if "position_ids" not in name]
@@ -87,7 +90,3 @@ class MultiLayerTagger(nn.Module):
 def layer_tags_from_schema(schema) -> dict[str, list[str]]:
     return {layer: schema.bio_tags(layer) for layer in schema.layer_names}
 
-
-def freeze_dtype(model: nn.Module, dtype: torch.dtype) -> nn.Module:
-    """Cast a model for inference (fp16/bf16 on GPU)."""
-    return model.to(dtype=dtype)
