@@ -48,8 +48,11 @@ def fallback_message(base_model: str, error: Exception) -> str:
     )
 
 
-def load_base(base_model: str, local_texts: list[str], vocab_size: int = 12000) -> Base:
-    """Load ``base_model`` (hub id or local dir) or build the compact encoder from ``local_texts``."""
+def load_base(base_model: str, local_texts: list[str], vocab_size: int = 12000, **compact_options) -> Base:
+    """Load ``base_model`` (hub id or local dir) or build the compact encoder from ``local_texts``.
+
+    ``compact_options`` (hidden_size, layers, heads) size the compact encoder when it is built.
+    """
     if base_model != COMPACT:
         try:
             tokenizer = AutoTokenizer.from_pretrained(base_model)
@@ -64,8 +67,8 @@ def load_base(base_model: str, local_texts: list[str], vocab_size: int = 12000) 
         except Exception as error:  # noqa: BLE001 - any load failure (network, missing files) falls back
             reason = fallback_message(base_model, error)
             print(f"\n{reason}\n", file=sys.stderr)
-            tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size)
+            tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size, **compact_options)
             return Base(tokenizer, encoder, base_model, COMPACT, reason)
-    tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size)
+    tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size, **compact_options)
     return Base(tokenizer, encoder, base_model, COMPACT)
 

@@ -48,7 +48,8 @@ class TrainConfig:
     annotations: list[str] = field(default_factory=list)
     schema: str = str(DEFAULT_SCHEMA_PATH)
     models_dir: str = str(REPO_ROOT / "models")
-    corpus_texts: int = 0  # number of extra unlabelled texts used for the compact tokenizer
+    compact_hidden: int = 256  # size of the compact encoder when it is used
+    compact_layers: int = 4
 
 
 def load_documents(paths: list[Path], schema: Schema) -> list[dict]:
@@ -66,7 +67,9 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, extra_texts:
         output_dir: Path | None = None):
     """Train a tagger on ``documents``; returns (model, tokenizer, base, trainer log history)."""
     set_seed(config.seed)
-    base = load_base(config.base_model, [doc["text"] for doc in documents] + list(extra_texts))
+    base = load_base(config.base_model, [doc["text"] for doc in documents] + list(extra_texts),
+                     hidden_size=config.compact_hidden, layers=config.compact_layers,
+                     heads=max(1, config.compact_hidden // 64))
     epochs = config.epochs or (60 if base.is_compact else 8)
     learning_rate = config.learning_rate or (5e-4 if base.is_compact else 5e-5)
     max_length = min(config.max_length, base.encoder.config.max_position_embeddings)
