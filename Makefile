@@ -12,6 +12,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DEVICE ?= auto
 FORMAT ?= labelstudio
+EXTRAS ?= dev
 export BASE_MODEL
 
 .PHONY: help install validate test train eval pretrain serve run score preannotate bench
@@ -19,13 +20,13 @@ export BASE_MODEL
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
-install: $(STAMP)  ## create .venv and install rasd (torch pinned first: an unpinned torch pulls GBs of CUDA)
+install: $(STAMP)  ## create .venv, install rasd (torch pinned first); EXTRAS=dev,ray adds Ray
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 validate: $(STAMP)  ## check annotations/*.jsonl, print counts per layer, label and document

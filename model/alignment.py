@@ -85,8 +85,9 @@ def make_windows(doc: EncodedDocument, doc_index: int, max_length: int, cls_id: 
     while start < total:
         end = min(start + inner, total)
         if end < total:
-            snapped = max((i for i in range(start + 1, end + 1) if i in doc.word_starts), default=end)
-            end = snapped
+            # The last word start in (start, end]: scanning back from the edge stops at once
+            # in ordinary text instead of visiting every token of the window.
+            end = next((i for i in range(end, start, -1) if i in doc.word_starts), end)
         windows.append(Window(doc_index, start, end, [cls_id, *doc.token_ids[start:end], sep_id]))
         if end >= total:
             break
@@ -100,17 +101,24 @@ def make_windows(doc: EncodedDocument, doc_index: int, max_length: int, cls_id: 
 def owning_windows(doc: EncodedDocument, windows: list[Window]) -> list[tuple[int, int]]:
     """For each word: (index into ``windows``, position of its first subword in input_ids).
 
-    ``windows`` are this document's windows in order; the owner is the window where the
-    word's first subword is farthest from both edges.
+    ``windows`` are this document's windows in order, as :func:`make_windows` returns them
+    (starts and ends non-decreasing); the owner is the window where the word's first subword
+    is farthest from both edges.
     """
-    owners = []
+    owners, first = [], 0
     for token in doc.first_token:
+        # Windows are ordered with non-decreasing starts and ends, so the ones holding a token
+        # are a contiguous run that only moves right: O(words + windows), not O(words × windows).
+        while windows[first].token_end <= token:
+            first += 1
         best, best_context = None, -1
-        for index, window in enumerate(windows):
-            if window.token_start <= token < window.token_end:
-                context = min(token - window.token_start, window.token_end - 1 - token)
-                if context > best_context:
-                    best, best_context = index, context
+        for index in range(first, len(windows)):
+            window = windows[index]
+            if window.token_start > token:
+                break
+            context = min(token - window.token_start, window.token_end - 1 - token)
+            if context > best_context:
+                best, best_context = index, context
         owners.append((best, token - windows[best].token_start + 1))  # +1: [CLS]
     return owners
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import torch
@@ -110,54 +111,56 @@ class Predictor:
             for index, doc in enumerate(encoded)
         ]
         flat = [window for windows in windows_per_doc for window in windows]
-        outputs = self._run(flat)
-        results, offset = [], 0
+        best = self._run(flat)
+        # Where each window's positions start in the concatenated outputs of _run.
+        offsets = list(accumulate((len(window.input_ids) for window in flat), initial=0))
+        results, first_window = [], 0
         for doc, windows in zip(encoded, windows_per_doc):
-            window_out = outputs[offset : offset + len(windows)]
-            offset += len(windows)
             owners = owning_windows(doc, windows) if windows else []
-            tags = {layer: [] for layer in self.model.layer_tags}
-            probs = {layer: [] for layer in self.model.layer_tags}
-            for window_index, position in owners:
-                for layer in tags:
-                    best_prob, best_tag = window_out[window_index][layer][position]
-                    tags[layer].append(best_tag)
-                    probs[layer].append(best_prob)
-            results.append(WordScores(tags, probs))
+            index = torch.tensor([offsets[first_window + window] + position for window, position in owners],
+                                 dtype=torch.long)
+            first_window += len(windows)
+            results.append(WordScores(
+                tags={layer: tags[index].tolist() for layer, (_, tags) in best.items()},
+                probs={layer: probs[index].tolist() for layer, (probs, _) in best.items()},
+            ))
         return results
 
     @torch.inference_mode()
-    def _run(self, windows: list[Window]) -> list[dict[str, list[tuple[float, int]]]]:
-        """Forward passes over windows batched by length; per window, per layer, per position
-        the (max probability, argmax tag)."""
+    def _run(self, windows: list[Window]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Forward passes over windows batched by length. Per layer, (max probability, argmax
+        tag) at every position of every window, concatenated in window order, on the CPU."""
+        layers = list(self.model.layer_tags)
+        if not windows:
+            return {layer: (torch.empty(0), torch.empty(0, dtype=torch.long)) for layer in layers}
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
-        results: list = [None] * len(windows)
+        pieces: dict[str, list] = {layer: [None] * len(windows) for layer in layers}
         pad = self.tokenizer.pad_token_id
         start = 0
         while start < len(order):
-            longest = len(windows[order[start]].input_ids)
             end = start + 1
             # Sorted ascending, so the last window in a batch sets its padded width.
             while end < len(order) and (end - start + 1) * len(windows[order[end]].input_ids) <= self.batch_tokens:
                 end += 1
             batch = [windows[i] for i in order[start:end]]
-            width = max(len(window.input_ids) for window in batch) if batch else longest
+            width = len(batch[-1].input_ids)
             ids = torch.full((len(batch), width), pad, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for row, window in enumerate(batch):
                 ids[row, : len(window.input_ids)] = torch.tensor(window.input_ids)
                 mask[row, : len(window.input_ids)] = 1
             output = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
-            per_layer = {}
-            for layer in self.model.layer_tags:
+            for layer in layers:
                 best = output[f"logits_{layer}"].float().softmax(-1).max(-1)
-                per_layer[layer] = (best.values.cpu().tolist(), best.indices.cpu().tolist())
-            for row, index in enumerate(order[start:end]):
-                results[index] = {
-                    layer: list(zip(values[row], indices[row])) for layer, (values, indices) in per_layer.items()
-                }
+                values, indices = best.values.cpu(), best.indices.cpu()
+                # Tensors, not Python tuples per position: only the positions that own a
+                # word are ever read, and word_scores gathers them in one indexing call.
+                for row, index in enumerate(order[start:end]):
+                    length = len(windows[index].input_ids)
+                    pieces[layer][index] = (values[row, :length], indices[row, :length])
             start = end
-        return results
+        return {layer: (torch.cat([v for v, _ in parts]), torch.cat([i for _, i in parts]))
+                for layer, parts in pieces.items()}
 
     def _decode(self, text: str, doc: EncodedDocument, scores: WordScores) -> Document:
         layers: dict[str, list[Span]] = {}

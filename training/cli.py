@@ -63,3 +63,162 @@ def train_command(
     except AnnotationError as error:
         typer.echo(f"training refused: {error}", err=True)
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_command(
+    path: Path = typer.Argument(..., help="the export: a file, or a folder for brat"),
+    source_format: str = typer.Option(..., "--from", help="labelstudio, doccano, brat or conll"),
+    out: Path = typer.Option(..., "--out", help="annotation JSONL to write, e.g. annotations/NAME.jsonl"),
+    label_map: Path = typer.Option(None, "--label-map", help="YAML: tool label -> schema label (null drops it)"),
+    text_field: str = typer.Option("text", help="Label Studio data field / doccano key holding the text"),
+    layer: str = typer.Option(None, help="generate a schema with every label found in this layer"),
+    schema_out: Path = typer.Option(None, "--schema-out", help="write the schema the records were checked with"),
+    scheme: str = typer.Option("auto", help="CoNLL tagging scheme: auto, iob1 or iob2"),
+    sentences_per_doc: int = typer.Option(0, help="CoNLL: also cut a document every N sentences"),
+    snap: bool = typer.Option(False, "--snap", help="move span edges that cut words to whole words (noted)"),
+    schema: Path = typer.Option(DEFAULT_SCHEMA_PATH, help="schema the labels must come from (without --layer)"),
+) -> None:
+    """Import annotations; write the clean records, report every problem; exit 1 if any record had one."""
+    from training.formats import import_annotations
+    from training.formats.common import ImportOptions, ReadOptions, load_label_map, write_jsonl
+
+    try:
+        options = ImportOptions(Schema.load(schema), load_label_map(label_map), layer, snap)
+        result = import_annotations(source_format, path, options, ReadOptions(text_field, scheme, sentences_per_doc))
+    except (ValueError, OSError) as error:
+        typer.echo(f"import failed: {error}", err=True)
+        raise typer.Exit(2)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for problem in result.problems:
+        typer.echo(str(problem), err=True)
+    write_jsonl(result.records, out)
+    if schema_out:
+        result.schema.save(schema_out)
+    dropped = ", ".join(f"{label}×{count}" for label, count in result.dropped.items())
+    typer.echo(f"{len(result.records)} record(s), {sum(len(r['spans']) for r in result.records)} span(s) written "
+               f"to {out}; {len(result.problems)} problem(s), {len(result.notes)} note(s)"
+               + (f"; dropped by the label map: {dropped}" if dropped else "")
+               + (f"; schema written to {schema_out}" if schema_out else ""))
+    if not result.ok:
+        typer.echo("records with problems were not written; fix them in the tool and import again.", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    paths: list[Path] = typer.Argument(..., help="annotation JSONL files"),
+    target: str = typer.Option(..., "--to", help="labelstudio, doccano, brat or conll"),
+    out: Path = typer.Option(..., "--out", help="file to write (a folder for brat)"),
+    layer: str = typer.Option(None, help="only this layer's spans (CoNLL: the layer tagged; default: first)"),
+    schema: Path = typer.Option(DEFAULT_SCHEMA_PATH),
+) -> None:
+    """Export validated annotations; refuses (exit 1, problems listed) when they do not validate."""
+    from training.formats import export_annotations
+
+    try:
+        problems = export_annotations(target, paths, out, Schema.load(schema), layer)
+    except (ValueError, OSError) as error:
+        typer.echo(f"export failed: {error}", err=True)
+        raise typer.Exit(2)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"export refused: {len(problems)} validation problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {out} ({target})")
+
+
+@app.command("preannotate")
+def preannotate_command(
+    source: Path = typer.Argument(..., help="folder of .txt, or JSONL/CSV with a text field (gz ok)"),
+    out: Path = typer.Argument(..., help="tasks to write: JSON (labelstudio) or JSONL (doccano)"),
+    fmt: str = typer.Option("labelstudio", "--format", help="labelstudio or doccano"),
+    model_dir: Path = typer.Option(Path("models/current"), help="model dir to predict with"),
+    rank: str = typer.Option("none", help="none (input order) or uncertainty (most doubtful first)"),
+    limit: int = typer.Option(None, help="write only the first N tasks (after ranking)"),
+    text_field: str = typer.Option("text", help="JSONL/CSV field holding the text"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+) -> None:
+    """Model suggestions as Label Studio or doccano tasks, optionally most uncertain first."""
+    from model.predictor import Predictor
+    from training.preannotate import preannotate
+
+    try:
+        summary = preannotate(source, out, fmt, Predictor.load(model_dir, device=device), rank, limit, text_field)
+    except (ValueError, OSError) as error:
+        typer.echo(f"preannotate failed: {error}", err=True)
+        raise typer.Exit(2)
+    for problem in summary.problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"{summary.written} task(s) written to {out}"
+               + (f"; Label Studio labeling config: {summary.config}" if summary.config else "")
+               + (f"; {len(summary.problems)} input record(s) unreadable" if summary.problems else ""))
+
+
+@app.command("eval")
+def eval_command(
+    annotations: list[Path] = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)"),
+    base_model: str = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
+                                   help="hub id, local dir, or 'compact' for the offline encoder"),
+    epochs: float = typer.Option(None, envvar="EPOCHS", help="default: 30 compact (fewer than train), 8 pretrained"),
+    seed: int = typer.Option(13, envvar="SEED"),
+    learning_rate: float = typer.Option(None, "--lr", help="default: as `train`"),
+    batch_size: int = typer.Option(8),
+    max_length: int = typer.Option(256, help="window length in subword tokens during training"),
+    compact_hidden: int = typer.Option(256, help="hidden size of the compact encoder, when it is used"),
+    compact_layers: int = typer.Option(4, help="layers of the compact encoder, when it is used"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda (for fitting; held-out prediction runs on cpu)"),
+    out_dir: Path = typer.Option(Path("reports"), help="where eval.md and eval.json are written"),
+    schema: Path = typer.Option(DEFAULT_SCHEMA_PATH),
+) -> None:
+    """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
+    from training.evaluate import evaluate, print_summary
+    from training.train import AnnotationError, TrainConfig
+
+    config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, learning_rate=learning_rate,
+                         batch_size=batch_size, max_length=max_length, device=device,
+                         annotations=[str(p) for p in annotations or []], schema=str(schema),
+                         compact_hidden=compact_hidden, compact_layers=compact_layers)
+    try:
+        metrics = evaluate(config, out_dir)
+    except (AnnotationError, ValueError) as error:
+        typer.echo(f"evaluation refused: {error}", err=True)
+        raise typer.Exit(1)
+    print_summary(metrics)
+    typer.echo(f"report written to {out_dir / 'eval.md'} and {out_dir / 'eval.json'}", err=True)
+
+
+@app.command("pretrain")
+def pretrain_command(
+    corpus: Path = typer.Argument(..., help="folder of .txt files (recursive) or JSONL with a 'text' field"),
+    base_model: str = typer.Option("compact", "--base-model", envvar="BASE_MODEL",
+                                   help="'compact' (from scratch), or a hub id / local dir to continue"),
+    out: Path = typer.Option(None, help="output dir (default: models/pretrained-<timestamp>); "
+                                        "rerun with the same --out to resume"),
+    epochs: float = typer.Option(3, envvar="EPOCHS"),
+    max_steps: int = typer.Option(-1, help="stop after this many optimizer steps (overrides --epochs)"),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="continue from OUT/checkpoints if present"),
+    learning_rate: float = typer.Option(None, "--lr", help="default: 5e-4 compact-sized, 5e-5 BERT-base"),
+    batch_size: int = typer.Option(16),
+    max_length: int = typer.Option(256, help="block length in subword tokens"),
+    save_steps: int = typer.Option(200, help="checkpoint every N steps"),
+    compact_hidden: int = typer.Option(256, help="hidden size when training the compact encoder"),
+    compact_layers: int = typer.Option(4, help="layers when training the compact encoder"),
+    seed: int = typer.Option(13, envvar="SEED"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+) -> None:
+    """Masked-LM pre-training on unlabelled articles; the output dir works as BASE_MODEL."""
+    from training.pretrain import CorpusError, PretrainConfig, pretrain
+
+    config = PretrainConfig(corpus=str(corpus), base_model=base_model, out=str(out) if out else None,
+                            epochs=epochs, max_steps=max_steps, resume=resume, learning_rate=learning_rate,
+                            batch_size=batch_size, max_length=max_length, save_steps=save_steps,
+                            compact_hidden=compact_hidden, compact_layers=compact_layers, seed=seed,
+                            device=device)
+    try:
+        pretrain(config)
+    except (CorpusError, FileExistsError) as error:
+        typer.echo(f"pretraining refused: {error}", err=True)
+        raise typer.Exit(1)

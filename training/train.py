@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from transformers import Trainer, TrainingArguments, set_seed
+from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from model.network import MultiLayerTagger, layer_tags_from_schema
 from model.predictor import INFO_FILE, Predictor, resolve_device
@@ -39,8 +39,8 @@ class AnnotationError(ValueError):
 @dataclass
 class TrainConfig:
     base_model: str = DEFAULT_BASE_MODEL
-    epochs: float | None = None  # default: 60 for the compact encoder, 8 for a pretrained one
-    learning_rate: float | None = None  # default: 5e-4 compact, 5e-5 pretrained
+    epochs: float | None = None  # default: compact_epochs for compact-sized encoders, 8 for BERT-base ones
+    learning_rate: float | None = None  # default: 5e-4 compact-sized, 5e-5 BERT-base ones
     seed: int = 13
     batch_size: int = 8
     max_length: int = 256
@@ -50,6 +50,7 @@ class TrainConfig:
     models_dir: str = str(REPO_ROOT / "models")
     compact_hidden: int = 256  # size of the compact encoder when it is used
     compact_layers: int = 4
+    compact_epochs: float = 60  # epochs when `epochs` is unset and the encoder is compact-sized
 
 
 def load_documents(paths: list[Path], schema: Schema) -> list[dict]:
@@ -64,14 +65,18 @@ def load_documents(paths: list[Path], schema: Schema) -> list[dict]:
 
 
 def fit(documents: list[dict], schema: Schema, config: TrainConfig, extra_texts: list[str] = (),
-        output_dir: Path | None = None):
-    """Train a tagger on ``documents``; returns (model, tokenizer, base, trainer log history)."""
+        output_dir: Path | None = None, progress: bool = True):
+    """Train a tagger on ``documents``; returns (model, base, trainer log history, chosen settings).
+
+    ``progress=False`` silences the Trainer's progress bar and loss lines (cross-validation
+    shows its own bar over folds).
+    """
     set_seed(config.seed)
     base = load_base(config.base_model, [doc["text"] for doc in documents] + list(extra_texts),
                      hidden_size=config.compact_hidden, layers=config.compact_layers,
                      heads=max(1, config.compact_hidden // 64))
-    epochs = config.epochs or (60 if base.is_compact else 8)
-    learning_rate = config.learning_rate or (5e-4 if base.is_compact else 5e-5)
+    epochs = config.epochs or (config.compact_epochs if base.small else 8)
+    learning_rate = config.learning_rate or (5e-4 if base.small else 5e-5)
     max_length = min(config.max_length, base.encoder.config.max_position_embeddings)
     model = MultiLayerTagger(base.encoder, layer_tags_from_schema(schema))
     features = build_features(documents, base.tokenizer, schema, max_length)
@@ -82,10 +87,12 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, extra_texts:
             per_device_train_batch_size=config.batch_size, warmup_steps=0.1, weight_decay=0.01,
             logging_steps=5, save_strategy="no", report_to="none", seed=config.seed,
             use_cpu=device.type == "cpu", bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(),
-            remove_unused_columns=False, dataloader_num_workers=0,
+            remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=not progress,
         )
         trainer = Trainer(model=model, args=arguments, train_dataset=Dataset.from_list(features),
                           data_collator=PadCollator(base.tokenizer.pad_token_id))
+        if not progress:
+            trainer.remove_callback(PrinterCallback)
         trainer.train()
     model = model.cpu().float().eval()
     chosen = {"epochs": epochs, "learning_rate": learning_rate, "max_length": max_length,

@@ -1,0 +1,345 @@
+"""``make bench``: rasd against the transformers pipeline, on the same models and the same texts.
+
+One run measures, per model: the Hugging Face token-classification pipeline, rasd batch
+scoring in fp32 and int8 (each engine in a child process of its own, see
+:mod:`serve.bench_engines`), and the served API (``python -m serve api`` in a subprocess)
+under 1, 8 and 32 concurrent clients. It reports tokens/s, documents/s, p50/p95 latency and
+peak RSS, the span agreement of int8 with fp32, the ratios to the pipeline and the targets;
+it writes BENCHMARKS.md (only between its markers, so the hand-written analysis stays) and a
+PNG chart.
+
+Models: ``bert-base`` is an encoder of CAMeLBERT's shape (BERT-base, 30k vocabulary) with
+random weights and a tokenizer trained on the seeds, built here (throughput does not depend
+on weight values); any other name is a model dir, by default ``models/current``.
+Texts: the seeds, headlines and 1,500-word documents recombined from seed sentences, and a
+400-word article for the single-article latency. Tokens are the model tokenizer's subwords
+of each text without special tokens, the same count for every engine.
+
+Timings are wall-clock on a machine that may be shared: the load average before and after
+is recorded with the results. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from serve.bench_engines import run_api
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = REPO_ROOT / "seeds"
+SYNTHETIC = "bert-base"
+BATCH_ENGINES = ("pipeline", "fp32", "int8")
+MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+TARGETS = {"fp32_vs_pipeline": 1.15, "int8_vs_pipeline": 1.8, "api8_vs_batch": 0.8,
+           "article_p50_s": 0.8, "server_rss_mb": 1536}
+
+
+# -- texts ---------------------------------------------------------------------------------------
+
+def bench_texts(quick: bool = False, seed: int = 0) -> tuple[list[dict], str]:
+    """(documents ``{"kind", "text"}``, the 400-word article). Deterministic for a given seed."""
+    from model.document import sentence_bounds
+
+    seeds = [path.read_text(encoding="utf-8") for path in sorted(SEEDS_DIR.glob("*.txt"))]
+    sentences = [text[s:e].strip() for text in seeds for s, e in sentence_bounds(text)]
+    sentences = [sentence for sentence in sentences if len(sentence.split()) >= 4]
+    rng = random.Random(seed)
+
+    def compose(words: int) -> str:
+        picked: list[str] = []
+        while sum(len(s.split()) for s in picked) < words:
+            picked.append(rng.choice(sentences))
+        # Paragraph breaks every few sentences, as in scraped articles.
+        text = "".join(s + ("\n" if i % 4 == 3 else " ") for i, s in enumerate(picked))
+        return " ".join(text.split(" ")[:words]).strip()
+
+    headlines = [" ".join(rng.choice(sentences).split()[: rng.randint(6, 14)]) for _ in range(4 if quick else 16)]
+    documents = [{"kind": "seed", "text": text} for text in (seeds[:2] if quick else seeds)]
+    documents += [{"kind": "headline", "text": text} for text in headlines]
+    documents += [{"kind": "long", "text": compose(600 if quick else 1500)} for _ in range(1 if quick else 2)]
+    return documents, compose(400)
+
+
+# -- models --------------------------------------------------------------------------------------
+
+def build_bert_base_shape(directory: Path) -> Path:
+    """A rasd model dir with CAMeLBERT's shape (12 × 768, 30k vocabulary) and random weights."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from model.compact import train_tokenizer
+    from model.network import MultiLayerTagger, layer_tags_from_schema
+    from model.predictor import INFO_FILE
+    from model.schema import DEFAULT_SCHEMA_PATH, Schema
+
+    torch.manual_seed(0)
+    schema = Schema.load(DEFAULT_SCHEMA_PATH)
+    tokenizer = train_tokenizer([p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))],
+                                vocab_size=30000)
+    encoder = BertModel(BertConfig(vocab_size=30000), add_pooling_layer=False)
+    MultiLayerTagger(encoder, layer_tags_from_schema(schema)).save(directory)
+    tokenizer.save_pretrained(directory)
+    schema.save(directory / "schema.yaml")
+    info = {"name": "bert-base shape, random weights", "base": {"used": "synthetic"}}
+    (directory / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+    return directory
+
+
+def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+# -- batch engines in child processes ------------------------------------------------------------
+
+def run_child(engine: str, model_dir: Path, texts: list[str], article: str, workdir: Path,
+              timeout: float = 900) -> dict:
+    """Run one engine in ``python -m serve.bench_engines``; an error is reported, not raised."""
+    spec, result = workdir / f"{engine}.spec.json", workdir / f"{engine}.result.json"
+    spec.write_text(json.dumps({"engine": engine, "model_dir": str(model_dir), "texts": texts, "article": article}),
+                    encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "serve.bench_engines", str(spec), str(result)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        return {"engine": engine, "error": done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]}
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _summary(seconds: float, tokens: int, docs: int, latencies: list[float], article: list[float],
+             rss: float | None) -> dict:
+    return {"tok_s": tokens / seconds, "docs_s": docs / seconds, "seconds": seconds,
+            "p50_s": _percentile(latencies, 0.5), "p95_s": _percentile(latencies, 0.95),
+            "article_p50_s": statistics.median(article) if article else None, "peak_rss_mb": rss}
+
+
+def agreement(reference: list[list], candidate: list[list]) -> dict:
+    """Fraction of ``reference`` spans (layer, start, end, label) that ``candidate`` reproduces exactly."""
+    matched = sum(len({tuple(s) for s in ref} & {tuple(s) for s in cand}) for ref, cand in zip(reference, candidate))
+    total, produced = sum(map(len, reference)), sum(map(len, candidate))
+    return {"agreement": matched / total if total else 1.0, "fp32_spans": total, "int8_spans": produced,
+            "matched": matched}
+
+
+def bench_model(name: str, model_dir: Path, documents: list[dict], article: str, engines: list[str],
+                clients: list[int], level_seconds: float, workdir: Path, log=print) -> dict:
+    """Every engine on one model; returns its summaries, ratios and int8 agreement."""
+    texts = [doc["text"] for doc in documents]
+    tokens = token_counts(model_dir, texts)
+    article_tokens = token_counts(model_dir, [article])[0]
+    result = {"name": name, "model_dir": str(model_dir), "docs": len(texts), "tokens": sum(tokens),
+              "words": sum(len(t.split()) for t in texts), "article_tokens": article_tokens, "engines": {},
+              "errors": {}}
+    raw = {}
+    for engine in engines:
+        log(f"[bench] {name}: {engine} …")
+        out = run_child(engine, model_dir, texts, article, workdir)
+        if "error" in out:
+            result["errors"][engine] = out["error"]
+            continue
+        raw[engine] = out
+        result["engines"][engine] = _summary(out["batch_seconds"], sum(tokens), len(texts), out["latencies"],
+                                             out["article_latencies"], out["peak_rss_mb"])
+    if clients:
+        log(f"[bench] {name}: api with {clients} concurrent clients …")
+        api = run_api(model_dir, texts, tokens, article, clients, level_seconds)
+        if "error" in api:
+            result["errors"]["api"] = api["error"]
+        for n, level in api.get("levels", {}).items():
+            result["engines"][f"api-{n}"] = {
+                **_summary(level["seconds"], level["tokens"], level["requests"], level["latencies"],
+                           api["article_latencies"], level["peak_rss_mb"]), "failed": level["failed"]}
+    if "fp32" in raw and "int8" in raw:
+        result["int8_agreement"] = agreement(raw["fp32"]["spans"], raw["int8"]["spans"])
+    base = result["engines"].get("pipeline")
+    result["ratios"] = {engine: summary["tok_s"] / base["tok_s"] for engine, summary in result["engines"].items()
+                        if base and engine != "pipeline"}
+    batch = result["engines"].get("fp32")
+    if batch:
+        result["ratios_to_fp32_batch"] = {engine: summary["tok_s"] / batch["tok_s"]
+                                          for engine, summary in result["engines"].items() if engine.startswith("api-")}
+    return result
+
+
+def machine_info() -> dict:
+    import torch
+    import transformers
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "torch": torch.__version__, "transformers": transformers.__version__, "platform": platform.platform(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def run_bench(models: list[str], quick: bool = False, engines: list[str] | None = None,
+              clients: list[int] | None = None, level_seconds: float | None = None, log=print) -> dict:
+    """Benchmark every model in ``models`` (``bert-base`` or model dirs); returns the report dict."""
+    documents, article = bench_texts(quick)
+    engines = list(engines or BATCH_ENGINES)
+    clients = [1, 8, 32] if clients is None else clients
+    level_seconds = level_seconds or (20 if quick else 90)
+    report = {"machine": machine_info(), "quick": quick, "load_before": os.getloadavg(), "models": [],
+              "texts": {kind: sum(doc["kind"] == kind for doc in documents) for kind in ("seed", "headline", "long")}}
+    with tempfile.TemporaryDirectory(prefix="rasd-bench-") as scratch:
+        workdir = Path(scratch)
+        for name in models:
+            if name == SYNTHETIC:
+                log("[bench] building the bert-base-shape model (random weights) …")
+                model_dir = build_bert_base_shape(workdir / "bert-base")
+            else:
+                model_dir = Path(name)
+                if not (model_dir / "labels.json").is_file():
+                    raise FileNotFoundError(f"{model_dir} is not a rasd model dir; train one with `make train`")
+            report["models"].append(bench_model(name, model_dir, documents, article, engines, clients,
+                                                level_seconds, workdir, log))
+    report["load_after"] = os.getloadavg()
+    report["targets"] = targets(report)
+    return report
+
+
+def targets(report: dict) -> list[dict]:
+    """The issue's targets, judged on the BERT-base-shape model when benchmarked, else the first."""
+    chosen = next((m for m in report["models"] if m["name"] == SYNTHETIC), report["models"][0] if report["models"] else None)
+    if chosen is None:
+        return []
+    engines, ratios = chosen["engines"], chosen["ratios"]
+    rows = [("fp32 batch tok/s ÷ pipeline", ratios.get("fp32"), TARGETS["fp32_vs_pipeline"], True),
+            ("int8 batch tok/s ÷ pipeline", ratios.get("int8"), TARGETS["int8_vs_pipeline"], True),
+            ("/predict at 8 clients ÷ fp32 batch", chosen.get("ratios_to_fp32_batch", {}).get("api-8"),
+             TARGETS["api8_vs_batch"], True),
+            ("p50 s, one 400-word article, fp32", (engines.get("fp32") or {}).get("article_p50_s"),
+             TARGETS["article_p50_s"], False),
+            ("server peak RSS MB, fp32", (engines.get("api-8") or {}).get("peak_rss_mb"), TARGETS["server_rss_mb"], False)]
+    return [{"model": chosen["name"], "metric": metric, "value": value, "target": target,
+             "higher_is_better": higher, "reached": None if value is None else (value >= target if higher else value <= target)}
+            for metric, value, target, higher in rows]
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+def _fmt(value, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def render_markdown(report: dict) -> str:
+    """The generated part of BENCHMARKS.md: machine, texts, one table per model, targets."""
+    machine = report["machine"]
+    lines = [MARK_START, "", f"Generated by `python -m serve bench{' --quick' if report['quick'] else ''}` "
+             f"on {machine['date']}.", "",
+             f"- Machine: {machine['cpu']}, {machine['cores']} cores, torch threads {machine['torch_threads']}; "
+             f"{machine['platform']}", f"- Python {machine['python']}, torch {machine['torch']}, "
+             f"transformers {machine['transformers']}",
+             f"- Load average (1/5/15 min) before {_loads(report['load_before'])}, after {_loads(report['load_after'])}"
+             " — above the core count means other processes shared the CPU and every number is pessimistic.",
+             f"- Texts: {report['texts']['seed']} seeds, {report['texts']['headline']} headlines, "
+             f"{report['texts']['long']} long documents (recombined seed sentences), and one 400-word article "
+             "for single-article latency.", ""]
+    for model in report["models"]:
+        lines += [f"### {model['name']}", "",
+                  f"{model['docs']} documents, {model['words']:,} words, {model['tokens']:,} tokens "
+                  f"({model['tokens'] / max(model['words'], 1):.2f} per word); 400-word article = "
+                  f"{model['article_tokens']} tokens.", "",
+                  "| engine | tokens/s | docs/s | p50 s | p95 s | 400-word article p50 s | peak RSS MB | × pipeline |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for engine, summary in model["engines"].items():
+            ratio = model["ratios"].get(engine)
+            lines.append(f"| {engine} | {_fmt(summary['tok_s'])} | {_fmt(summary['docs_s'], 2)} | "
+                         f"{_fmt(summary['p50_s'], 3)} | {_fmt(summary['p95_s'], 3)} | {_fmt(summary['article_p50_s'], 3)} | "
+                         f"{_fmt(summary['peak_rss_mb'])} | {'1.00' if engine == 'pipeline' else _fmt(ratio, 2)} |")
+        if model.get("int8_agreement"):
+            a = model["int8_agreement"]
+            lines += ["", f"int8 reproduces {a['matched']} of {a['fp32_spans']} fp32 spans exactly "
+                      f"(agreement {a['agreement']:.1%}; int8 produced {a['int8_spans']})."]
+        for engine, ratio in model.get("ratios_to_fp32_batch", {}).items():
+            lines.append(f"- {engine}: {ratio:.0%} of fp32 batch throughput")
+        for engine, error in model["errors"].items():
+            lines.append(f"- {engine} failed: `{' '.join(error)[:300]}`")
+        lines.append("")
+    if report["targets"]:
+        lines += ["### Targets", "", "| model | metric | value | target | reached |", "|---|---|---:|---:|---|"]
+        for row in report["targets"]:
+            sign = "≥" if row["higher_is_better"] else "≤"
+            verdict = {True: "reached", False: "**missed**", None: "not measured"}[row["reached"]]
+            lines.append(f"| {row['model']} | {row['metric']} | {_fmt(row['value'], 2)} | {sign} {row['target']} | {verdict} |")
+        lines.append("")
+    return "\n".join([*lines, MARK_END])
+
+
+def _loads(values) -> str:
+    return " / ".join(f"{value:.1f}" for value in values)
+
+
+def write_markdown(path: Path, section: str) -> None:
+    """Replace the generated section of ``path``; the hand-written text around it stays."""
+    if path.is_file() and MARK_START in (old := path.read_text(encoding="utf-8")) and MARK_END in old:
+        before, rest = old.split(MARK_START, 1)
+        text = before + section + rest.split(MARK_END, 1)[1]
+    else:
+        text = f"# Benchmarks\n\n{section}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def plot_chart(report: dict, path: Path) -> None:
+    """One panel per model: tokens/s per engine, labelled with the ratio to the pipeline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = report["models"]
+    figure, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4), squeeze=False)
+    for axis, model in zip(axes[0], models):
+        names = list(model["engines"])
+        values = [model["engines"][name]["tok_s"] for name in names]
+        bars = axis.bar(names, values, color=["#999999" if n == "pipeline" else "#2a9d8f" if n.startswith("api") else "#264653"
+                                              for n in names])
+        for bar, name in zip(bars, names):
+            ratio = model["ratios"].get(name)
+            axis.annotate("1.00×" if name == "pipeline" else f"{ratio:.2f}×" if ratio else "", (bar.get_x() + bar.get_width() / 2,
+                          bar.get_height()), ha="center", va="bottom", fontsize=8)
+        axis.set_title(f"{model['name']} ({model['tokens']:,} tokens)")
+        axis.set_ylabel("tokens/s")
+        axis.tick_params(axis="x", rotation=30)
+    figure.suptitle(f"rasd vs transformers pipeline — {report['machine']['cpu']}, {report['machine']['cores']} cores")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def print_summary(report: dict, echo=print) -> None:
+    for model in report["models"]:
+        echo(f"\n{model['name']}: {model['tokens']:,} tokens in {model['docs']} documents")
+        for engine, summary in model["engines"].items():
+            ratio = "1.00" if engine == "pipeline" else _fmt(model["ratios"].get(engine), 2)
+            echo(f"  {engine:<10} {summary['tok_s']:>9,.0f} tok/s  {summary['docs_s']:>7.2f} docs/s  "
+                 f"p50 {_fmt(summary['p50_s'], 3)} s  p95 {_fmt(summary['p95_s'], 3)} s  "
+                 f"RSS {_fmt(summary['peak_rss_mb'])} MB  ×pipeline {ratio}")
+        if model.get("int8_agreement"):
+            echo(f"  int8 agreement with fp32: {model['int8_agreement']['agreement']:.1%}")
+        for engine, error in model["errors"].items():
+            echo(f"  {engine} FAILED: {' '.join(error)[:300]}")
+    for row in report["targets"]:
+        echo(f"target {row['metric']}: {_fmt(row['value'], 2)} vs {row['target']} → "
+             f"{ {True: 'reached', False: 'MISSED', None: 'not measured'}[row['reached']] }")

@@ -1,0 +1,25 @@
+"""Helpers shared by the serve tests (plain functions; fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+from unittest import mock
+
+from serve.settings import Settings
+
+
+def make_settings(model_dir, **overrides) -> Settings:
+    """Settings for tests: the given model on CPU; RASD_* variables of the shell are ignored."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("RASD_")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        return Settings(model_dir=model_dir, device="cpu", **overrides)
+
+
+def assert_offsets_match(text: str, document: dict) -> None:
+    """Every span of every layer (and every span nested in a claim) is exactly text[start:end]."""
+    for spans in document.values():
+        for span in spans:
+            nested = span.get("entities", []) + ([span["source"]] if span.get("source") else [])
+            for item in [span, *nested]:
+                assert 0 <= item["start"] < item["end"] <= len(text), item
+                assert text[item["start"]:item["end"]] == item["text"], item

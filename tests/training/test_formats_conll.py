@@ -1,0 +1,155 @@
+"""CoNLL/IOB import and export: exact rebuilt offsets, IOB1 and IOB2, generated schemas, training."""
+
+import json
+from pathlib import Path
+
+from model.schema import Schema
+from model.words import word_spans
+from training.formats import export_annotations, import_annotations
+from training.formats.common import ImportOptions, ReadOptions, read_annotations, write_jsonl
+from training.validate import validate
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = Schema.load()
+
+# Two documents; the second has two adjacent GPEs, where IOB1 needs its B- tag.
+IOB2 = """-DOCSTART- O
+
+قصفت O
+الطائرات B-MIL
+الروسية I-MIL
+مطار B-FAC
+تدمر I-FAC
+أمس B-DATE
+. O
+
+وقال O
+مصدر O
+خاص O
+إن O
+150 B-QUANTITY
+عنصراً I-QUANTITY
+وصلوا O
+إلى O
+البادية B-LOC
+السورية I-LOC
+. O
+
+-DOCSTART- O
+
+اجتماع O
+بين O
+سوريا B-GPE
+والأردن B-GPE
+في O
+عمّان B-GPE
+"""
+# The same spans in IOB1: spans open with I-, B- only splits سوريا from والأردن.
+IOB1 = "\n".join(line.replace("B-", "I-") if not line.startswith("والأردن") else line
+                 for line in IOB2.split("\n"))
+FIRST_TEXT = "قصفت الطائرات الروسية مطار تدمر أمس .\nوقال مصدر خاص إن 150 عنصراً وصلوا إلى البادية السورية ."
+
+
+def write(tmp_path: Path, content: str, name: str = "corpus.conll") -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def run_import(path: Path, scheme: str = "auto", layer: str | None = "entities", schema: Schema = SCHEMA, **options):
+    return import_annotations("conll", path, ImportOptions(schema=schema, layer=layer, **options),
+                              ReadOptions(scheme=scheme))
+
+
+def spans_of(record: dict) -> list[tuple[int, int, str, str]]:
+    return [(s["start"], s["end"], s["label"], s["text"]) for s in record["spans"]]
+
+
+def test_documents_rebuilt_with_exact_offsets(tmp_path):
+    result = run_import(write(tmp_path, IOB2))
+    assert result.problems == [] and [r["id"] for r in result.records] == ["corpus-0001", "corpus-0002"]
+    first, second = result.records
+    assert first["text"] == FIRST_TEXT and second["text"] == "اجتماع بين سوريا والأردن في عمّان"
+    assert spans_of(first)[:2] == [(5, 21, "MIL", "الطائرات الروسية"), (22, 31, "FAC", "مطار تدمر")]
+    assert all(record["text"][s["start"]:s["end"]] == s["text"] for record in result.records for s in record["spans"])
+    assert [s["text"] for s in second["spans"]] == ["سوريا", "والأردن", "عمّان"]
+    assert result.schema.labels("entities") == ["MIL", "FAC", "DATE", "QUANTITY", "LOC", "GPE"]
+
+
+def test_iob1_is_detected_and_reads_as_the_same_spans(tmp_path):
+    iob1 = run_import(write(tmp_path, IOB1))
+    iob2 = run_import(write(tmp_path, IOB2, "iob2.conll"))
+    assert iob1.problems == [] and iob1.records[0]["meta"]["scheme"] == "iob1"
+    assert [spans_of(r) for r in iob1.records] == [spans_of(r) for r in iob2.records]
+
+
+def test_explicit_iob2_reports_a_span_opened_by_i(tmp_path):
+    result = run_import(write(tmp_path, IOB1), scheme="iob2")
+    assert [(p.line, p.reason.split(" (")[0]) for p in result.problems][:2] == [
+        (4, "I-MIL of 'الطائرات' follows O"), (6, "I-FAC of 'مطار' follows I-MIL")]
+    assert result.records == []
+
+
+def test_bad_tags_unknown_labels_and_punctuation_edges(tmp_path):
+    content = "سيطرت O\nقوات X-MIL\nالنظام\n\nفي O\nمطار B-FAC\nتدمر، I-FAC\nوقوات B-ARMY\n"
+    result = run_import(write(tmp_path, content), layer=None)
+    assert [(p.line, p.reason) for p in result.problems] == [
+        (2, "tag 'X-MIL' of 'قوات' is neither O nor B-LABEL/I-LABEL"),
+        (3, "line has no tag column: 'النظام'"),
+        (6, "span starts or ends on punctuation"),
+        (8, "label 'ARMY' is not in the schema"),
+    ]
+    fixed = run_import(write(tmp_path, "في O\nمطار B-FAC\nتدمر، I-FAC\n"), layer=None, snap=True)
+    assert fixed.problems == [] and [s["text"] for s in fixed.records[0]["spans"]] == ["مطار تدمر"]
+    assert fixed.notes[0].line == 2 and fixed.notes[0].reason.startswith("snapped")
+
+
+def test_round_trip_conll_to_conll_is_exact(tmp_path):
+    first = run_import(write(tmp_path, IOB1))
+    records, schema_path = tmp_path / "first.jsonl", tmp_path / "schema.yaml"
+    write_jsonl(first.records, records)
+    first.schema.save(schema_path)
+    assert validate([records], Schema.load(schema_path)).ok
+    exported = tmp_path / "back.conll"
+    assert export_annotations("conll", [records], exported, Schema.load(schema_path), "entities") == []
+    assert exported.read_text(encoding="utf-8") == IOB2 + "\n"  # IOB1 in, IOB2 out
+    again = run_import(exported)
+    assert [(r["text"], r["spans"]) for r in again.records] == [(r["text"], r["spans"]) for r in first.records]
+
+
+def test_seed_annotations_survive_conll_word_for_word(tmp_path, seed_documents):
+    out = tmp_path / "seeds.conll"
+    assert export_annotations("conll", [REPO / "annotations" / "seeds.jsonl"], out, SCHEMA, "entities") == []
+    result = run_import(out, layer=None)
+    assert result.problems == [] and len(result.records) == len(seed_documents)
+
+    def words(text: str, span: dict) -> list[str]:
+        inside = text[span["start"]:span["end"]]
+        return [inside[s:e] for s, e in word_spans(inside)]
+
+    for original, back in zip(seed_documents, result.records):
+        expected = sorted((s["start"], s["label"], words(original["text"], s)) for s in original["spans"]
+                          if SCHEMA.layer_of(s["label"]) == "entities")
+        assert [(label, w) for _, label, w in expected] == [(s["label"], words(back["text"], s)) for s in back["spans"]]
+
+
+def test_imported_conll_trains_predicts_and_evaluates(tmp_path):
+    from model.predictor import Predictor
+    from tests.conftest import tiny_config
+    from training.evaluate import evaluate
+    from training.train import train
+
+    result = run_import(write(tmp_path, IOB1))
+    annotations, schema_path = tmp_path / "conll.jsonl", tmp_path / "conll-schema.yaml"
+    write_jsonl(result.records, annotations)
+    result.schema.save(schema_path)
+    assert validate([annotations], Schema.load(schema_path)).ok
+    config = tiny_config(tmp_path / "models", annotations=[str(annotations)], schema=str(schema_path), epochs=2)
+    model_dir = train(config)
+    predictor = Predictor.load(model_dir, device="cpu")
+    assert predictor.schema.layer_names == ["entities"]
+    document = predictor.predict([read_annotations(annotations)[0]["text"]])[0]
+    assert list(document.layers) == ["entities"]
+    assert json.loads((model_dir / "training_config.json").read_text())["documents"] == 2
+    metrics = evaluate(config, tmp_path / "eval", progress=False)
+    assert list(metrics["layers"]) == ["entities"] and (tmp_path / "eval" / "eval.md").is_file()
