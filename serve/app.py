@@ -1,12 +1,15 @@
 """The FastAPI app: ``create_app(settings)`` wires settings, the model, guards, metrics and pages.
 
 The model is loaded once in ``lifespan`` into an :class:`InferenceService` and injected into
-endpoints with ``Depends``; endpoints that run the model are plain ``def`` so FastAPI runs
-them in its thread pool and the event loop keeps answering /health and /metrics meanwhile.
+endpoints with ``Depends``. The model never runs on the event loop, which keeps answering
+/health and /metrics meanwhile: /predict awaits the micro-batcher's worker thread
+(serve/batching.py; with micro-batching off, FastAPI's thread pool), and the other endpoints
+that touch the model are plain ``def``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -30,6 +33,7 @@ from serve.guards import (
     unexpected_error_handler,
     validation_error_handler,
 )
+from serve.batching import MicroBatcher, Overloaded
 from serve.inference import InferenceService
 from serve.metrics import Metrics, MetricsMiddleware
 from serve.schemas import ErrorOut, PredictRequest, PredictResponse, ReadyOut, ReloadOut
@@ -49,7 +53,9 @@ they are attributed to. When `RASD_API_KEY` is set, /predict and /reload need it
 """
 
 ERRORS = {413: {"model": ErrorOut, "description": "body or a text over its limit (the message names it)"},
-          422: {"model": ErrorOut, "description": "invalid JSON or fields (the message names the field)"}}
+          422: {"model": ErrorOut, "description": "invalid JSON or fields (the message names the field)"},
+          503: {"model": ErrorOut, "description": "model still loading, or too many requests waiting "
+                                                  "for it (retry after the Retry-After header's seconds)"}}
 
 
 def get_service(request: Request) -> InferenceService:
@@ -72,6 +78,11 @@ def require_api_key(request: Request, key: str | None = Security(api_key_header)
 def model_ref(info: dict) -> dict:
     version = info.get("version")
     return {"name": str(info.get("name", "unknown")), "version": str(version) if version else None}
+
+
+def render_prediction(prediction) -> JSONResponse:
+    return JSONResponse({"model": model_ref(prediction.model),
+                         "documents": [document.to_dict() for document in prediction.documents]})
 
 
 def evaluation_summary(model_dir: Path) -> dict | None:
@@ -100,22 +111,38 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
         if not service.ready:
             await run_in_threadpool(service.load)
         metrics.model_loaded.set(1)
-        yield
+        if not settings.micro_batching:
+            yield
+            return
+        # The worker looks `service.predict` up per batch, so it follows reloads (and test doubles).
+        batcher = MicroBatcher(lambda texts: service.predict(texts), settings.max_batch_tokens,
+                               settings.max_wait_ms, settings.max_queue, on_batch=metrics.observe_batch)
+        metrics.queue_depth.set_function(lambda: batcher.depth)
+        batcher.start()
+        app.state.batcher = batcher
+        try:
+            yield
+        finally:
+            app.state.batcher = None
+            await run_in_threadpool(batcher.stop)
 
     app = FastAPI(title="rasd", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.service = service
     app.state.metrics = metrics
+    app.state.batcher = None  # a MicroBatcher while the app runs with micro-batching on
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
     @app.post("/predict", response_model=PredictResponse, responses=ERRORS, tags=["model"],
               dependencies=[Depends(require_api_key)], summary="Tag one text or several")
-    def predict(body: PredictRequest, service: ServiceDep, settings: SettingsDep) -> JSONResponse:
+    async def predict(body: PredictRequest, request: Request, service: ServiceDep,
+                      settings: SettingsDep) -> JSONResponse:
         """Send `{"text": "..."}` or `{"texts": ["...", ...]}` (not both). The answer has one
         document per text, in order — a single `text` gives `documents` of length one. Empty or
-        whitespace-only texts give documents with empty span lists."""
+        whitespace-only texts give documents with empty span lists. When too many requests are
+        already waiting for the model, the answer is 503 with a `Retry-After` header."""
         texts = body.as_list()
         if len(texts) > settings.max_texts_per_request:
             raise HTTPException(422, detail=f"too many texts: {len(texts)}; the limit is "
@@ -130,10 +157,19 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
         if not service.ready:
             raise HTTPException(503, detail="the model is still loading; retry shortly")
         started = time.perf_counter()
-        prediction = service.predict(texts)
+        batcher = request.app.state.batcher
+        if batcher is None:
+            prediction = await run_in_threadpool(service.predict, texts)
+        else:
+            try:
+                # Awaiting the future holds no thread, so waiting requests are bounded by
+                # RASD_MAX_QUEUE alone, not by the thread pool's size.
+                prediction = await asyncio.wrap_future(batcher.submit(texts))
+            except Overloaded as error:
+                raise HTTPException(503, detail=str(error), headers={"Retry-After": str(error.retry_after)}) from None
         metrics.observe_prediction(texts, prediction.documents, time.perf_counter() - started)
-        return JSONResponse({"model": model_ref(prediction.model),
-                             "documents": [document.to_dict() for document in prediction.documents]})
+        # Off the event loop: thousands of spans take a while to turn into JSON.
+        return await run_in_threadpool(render_prediction, prediction)
 
     @app.get("/health", tags=["ops"], summary="The process is alive")
     async def health() -> dict:
@@ -171,7 +207,8 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
     @app.post("/reload", response_model=ReloadOut, tags=["ops"], dependencies=[Depends(require_api_key)],
               status_code=202, summary="Load the model dir again; the old model serves meanwhile",
               responses={200: {"model": ReloadOut, "description": "wait=true: the new model serves"},
-                         500: {"model": ReloadOut, "description": "wait=true: loading failed; the old model serves"}})
+                         409: {"model": ReloadOut, "description": "wait=true: the model dir could not be loaded; "
+                                                                  "the old model serves"}})
     def reload(service: ServiceDep,
                wait: bool = Query(False, description="answer only once the new model serves (or failed)")
                ) -> JSONResponse:
@@ -183,7 +220,7 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
         thread.join()  # plain `def` endpoint: this waits in the thread pool, not on the event loop
         if service.last_reload_error:
             return JSONResponse({"status": "failed", "error": service.last_reload_error,
-                                 "model": model_ref(service.predictor.info)}, status_code=500)
+                                 "model": model_ref(service.predictor.info)}, status_code=409)
         return JSONResponse({"status": "reloaded", "model": model_ref(service.predictor.info)})
 
     @app.get("/", include_in_schema=False)

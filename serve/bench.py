@@ -4,7 +4,7 @@ One run measures, per model: the Hugging Face token-classification pipeline, ras
 scoring in fp32 and int8 (each engine in a child process of its own, see
 :mod:`serve.bench_engines`), and the served API (``python -m serve api`` in a subprocess)
 under 1, 8 and 32 concurrent clients. It reports tokens/s, documents/s, p50/p95 latency and
-peak RSS, the span agreement of int8 with fp32, the ratios to the pipeline and the targets;
+peak RSS, the span agreement of int8 (and ONNX Runtime int8) with fp32, the ratios to the pipeline and the targets;
 it writes BENCHMARKS.md (only between its markers, so the hand-written analysis stays) and a
 PNG chart.
 
@@ -21,6 +21,7 @@ is recorded with the results. Nothing here asserts a timing.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -137,13 +138,14 @@ def agreement(reference: list[list], candidate: list[list]) -> dict:
     """Fraction of ``reference`` spans (layer, start, end, label) that ``candidate`` reproduces exactly."""
     matched = sum(len({tuple(s) for s in ref} & {tuple(s) for s in cand}) for ref, cand in zip(reference, candidate))
     total, produced = sum(map(len, reference)), sum(map(len, candidate))
-    return {"agreement": matched / total if total else 1.0, "fp32_spans": total, "int8_spans": produced,
+    return {"agreement": matched / total if total else 1.0, "fp32_spans": total, "spans": produced,
             "matched": matched}
 
 
 def bench_model(name: str, model_dir: Path, documents: list[dict], article: str, engines: list[str],
                 clients: list[int], level_seconds: float, workdir: Path, log=print) -> dict:
-    """Every engine on one model; returns its summaries, ratios and int8 agreement."""
+    """Every engine on one model; returns its summaries, ratios, and each quantized engine's
+    span agreement with fp32."""
     texts = [doc["text"] for doc in documents]
     tokens = token_counts(model_dir, texts)
     article_tokens = token_counts(model_dir, [article])[0]
@@ -166,11 +168,13 @@ def bench_model(name: str, model_dir: Path, documents: list[dict], article: str,
         if "error" in api:
             result["errors"]["api"] = api["error"]
         for n, level in api.get("levels", {}).items():
+            # The article is timed once, alone, before the levels: it belongs to the 1-client row.
+            article_latencies = api["article_latencies"] if n == min(clients) else []
             result["engines"][f"api-{n}"] = {
                 **_summary(level["seconds"], level["tokens"], level["requests"], level["latencies"],
-                           api["article_latencies"], level["peak_rss_mb"]), "failed": level["failed"]}
-    if "fp32" in raw and "int8" in raw:
-        result["int8_agreement"] = agreement(raw["fp32"]["spans"], raw["int8"]["spans"])
+                           article_latencies, level["peak_rss_mb"]), "failed": level["failed"]}
+    result["agreement_with_fp32"] = {engine: agreement(raw["fp32"]["spans"], out["spans"]) for engine, out in raw.items()
+                                     if engine not in ("fp32", "pipeline") and "fp32" in raw}
     base = result["engines"].get("pipeline")
     result["ratios"] = {engine: summary["tok_s"] / base["tok_s"] for engine, summary in result["engines"].items()
                         if base and engine != "pipeline"}
@@ -197,6 +201,9 @@ def run_bench(models: list[str], quick: bool = False, engines: list[str] | None 
     """Benchmark every model in ``models`` (``bert-base`` or model dirs); returns the report dict."""
     documents, article = bench_texts(quick)
     engines = list(engines or BATCH_ENGINES)
+    if "onnx-int8" in engines and importlib.util.find_spec("onnxruntime") is None:
+        log("[bench] onnx-int8 skipped: onnxruntime is not installed (pip install onnxruntime onnx)")
+        engines.remove("onnx-int8")
     clients = [1, 8, 32] if clients is None else clients
     level_seconds = level_seconds or (20 if quick else 90)
     report = {"machine": machine_info(), "quick": quick, "load_before": os.getloadavg(), "models": [],
@@ -267,10 +274,10 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {engine} | {_fmt(summary['tok_s'])} | {_fmt(summary['docs_s'], 2)} | "
                          f"{_fmt(summary['p50_s'], 3)} | {_fmt(summary['p95_s'], 3)} | {_fmt(summary['article_p50_s'], 3)} | "
                          f"{_fmt(summary['peak_rss_mb'])} | {'1.00' if engine == 'pipeline' else _fmt(ratio, 2)} |")
-        if model.get("int8_agreement"):
-            a = model["int8_agreement"]
-            lines += ["", f"int8 reproduces {a['matched']} of {a['fp32_spans']} fp32 spans exactly "
-                      f"(agreement {a['agreement']:.1%}; int8 produced {a['int8_spans']})."]
+        lines.append("")
+        for engine, a in model["agreement_with_fp32"].items():
+            lines.append(f"- {engine} reproduces {a['matched']} of {a['fp32_spans']} fp32 spans exactly "
+                         f"(agreement {a['agreement']:.1%}; it produced {a['spans']}).")
         for engine, ratio in model.get("ratios_to_fp32_batch", {}).items():
             lines.append(f"- {engine}: {ratio:.0%} of fp32 batch throughput")
         for engine, error in model["errors"].items():
@@ -336,8 +343,8 @@ def print_summary(report: dict, echo=print) -> None:
             echo(f"  {engine:<10} {summary['tok_s']:>9,.0f} tok/s  {summary['docs_s']:>7.2f} docs/s  "
                  f"p50 {_fmt(summary['p50_s'], 3)} s  p95 {_fmt(summary['p95_s'], 3)} s  "
                  f"RSS {_fmt(summary['peak_rss_mb'])} MB  ×pipeline {ratio}")
-        if model.get("int8_agreement"):
-            echo(f"  int8 agreement with fp32: {model['int8_agreement']['agreement']:.1%}")
+        for engine, a in model["agreement_with_fp32"].items():
+            echo(f"  {engine} span agreement with fp32: {a['agreement']:.1%}")
         for engine, error in model["errors"].items():
             echo(f"  {engine} FAILED: {' '.join(error)[:300]}")
     for row in report["targets"]:

@@ -19,6 +19,15 @@ def api_command(
     port: int = typer.Option(None, help="port (env RASD_PORT, default 8000)"),
     device: str = typer.Option(None, help="auto, cpu or cuda (half precision) (env RASD_DEVICE, default auto)"),
     quantize: str = typer.Option(None, help="none or int8 (CPU only) (env RASD_QUANTIZE, default none)"),
+    micro_batching: bool = typer.Option(None, "--micro-batching/--no-micro-batching",
+                                        help="join concurrent requests into one model call (env RASD_MICRO_BATCHING, "
+                                             "default on)"),
+    max_batch_tokens: int = typer.Option(None, help="estimated tokens (characters / 4) per joined call "
+                                                    "(env RASD_MAX_BATCH_TOKENS, default 8192)"),
+    max_wait_ms: float = typer.Option(None, help="longest a request waits for others to join it "
+                                                 "(env RASD_MAX_WAIT_MS, default 5)"),
+    max_queue: int = typer.Option(None, help="requests waiting for the model before /predict answers 503 "
+                                             "(env RASD_MAX_QUEUE, default 256)"),
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Serve the model over HTTP (FastAPI): /predict, /model, /health, /ready, /metrics, /reload, demo at /."""
@@ -29,7 +38,9 @@ def api_command(
     from serve.inference import StartupError, check_startup
     from serve.settings import Settings
 
-    overrides = {"model_dir": model_dir, "host": host, "port": port, "device": device, "quantize": quantize}
+    overrides = {"model_dir": model_dir, "host": host, "port": port, "device": device, "quantize": quantize,
+                 "micro_batching": micro_batching, "max_batch_tokens": max_batch_tokens,
+                 "max_wait_ms": max_wait_ms, "max_queue": max_queue}
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
         check_startup(settings.model_dir, settings.device, settings.quantize)
@@ -50,7 +61,8 @@ def bench_command(
     models: str = typer.Option("bert-base,models/current",
                                help="comma-separated: 'bert-base' (CAMeLBERT's shape, random weights) and/or model dirs"),
     quick: bool = typer.Option(False, "--quick", help="a small text set and short API levels (for tests)"),
-    engines: str = typer.Option("pipeline,fp32,int8", help="batch engines: pipeline, fp32, int8, onnx-int8"),
+    engines: str = typer.Option("pipeline,fp32,int8,onnx-int8",
+                                help="batch engines: pipeline, fp32, int8, onnx-int8 (skipped without onnxruntime)"),
     clients: str = typer.Option("1,8,32", help="concurrent API clients per level; empty to skip the API"),
     out_md: str = typer.Option("BENCHMARKS.md", "--out-md", help="markdown report (its generated section)"),
     chart: str = typer.Option("docs/benchmarks.png", help="PNG chart of tokens/s per engine"),

@@ -1,7 +1,8 @@
 """The one place the server runs the model: hold a Predictor, predict, reload and swap.
 
 Endpoints never touch a ``Predictor`` directly; they call :meth:`InferenceService.predict`,
-so batching or queueing can later be added here without changing the HTTP layer.
+directly or through the micro-batcher (serve/batching.py), which calls it once per batch of
+requests; one call reads the predictor once, so no batch mixes two models across a reload.
 """
 
 from __future__ import annotations

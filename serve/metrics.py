@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Latency buckets from a few ms (health checks) to tens of seconds (a long article on CPU).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# Requests joined into one model call: 1 means no batching happened; the queue bounds the top.
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 class Metrics:
@@ -37,10 +39,21 @@ class Metrics:
         self.documents = Counter("rasd_documents", "documents tagged", registry=self.registry)
         self.characters = Counter("rasd_characters", "characters of text tagged", registry=self.registry)
         self.spans = Counter("rasd_spans", "spans predicted, by layer", ["layer"], registry=self.registry)
-        self.inference = Histogram("rasd_inference_duration_seconds", "time spent in the model per request",
+        self.inference = Histogram("rasd_inference_duration_seconds",
+                                   "time waiting for and spent in the model per request",
                                    buckets=LATENCY_BUCKETS, registry=self.registry)
         self.model_loaded = Gauge("rasd_model_loaded", "1 when a model is loaded and serving",
                                   registry=self.registry)
+        self.batch_size = Histogram("rasd_batch_size", "requests joined into one model call (micro-batching)",
+                                    buckets=BATCH_BUCKETS, registry=self.registry)
+        self.batch_duration = Histogram("rasd_batch_duration_seconds", "time in the model per joined call",
+                                        buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.queue_depth = Gauge("rasd_queue_depth", "requests waiting for the model (micro-batching)",
+                                 registry=self.registry)
+
+    def observe_batch(self, requests: int, seconds: float) -> None:
+        self.batch_size.observe(requests)
+        self.batch_duration.observe(seconds)
 
     def observe_prediction(self, texts: list[str], documents, seconds: float) -> None:
         self.documents.inc(len(texts))

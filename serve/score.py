@@ -225,6 +225,8 @@ def score(inputs: Path, out: Path, options: ScoreOptions | None = None) -> Summa
     time (and so its throughput) includes loading the model."""
     options = options or ScoreOptions()
     inputs, out = Path(inputs), Path(out)
+    if not inputs.exists():
+        raise FileNotFoundError(f"input {inputs} does not exist")
     started = time.perf_counter()
     results_log, errors_log = LineLog(out), LineLog(errors_path(out))
     done_ids = results_log.recover(_output_id)

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     quantize: Literal["none", "int8"] = Field("none", description="int8: dynamic quantization (CPU only)")
     batch_tokens: int = Field(8192, gt=0, description="padded tokens per forward pass")
 
+    # Micro-batching (serve/batching.py): concurrent /predict requests share one Predictor call.
+    micro_batching: bool = Field(True, description="join concurrent requests into one model call")
+    max_batch_tokens: int = Field(8192, gt=0, description="estimated tokens (characters / 4) per joined call")
+    max_wait_ms: float = Field(5.0, ge=0, le=1000, description="longest a request waits for others to join it")
+    max_queue: int = Field(256, gt=0, description="requests waiting for the model before /predict answers 503")
+
     # 100k Arabic characters are ~200 KB of UTF-8, or ~600 KB when a client \u-escapes them
     # (Python's json.dumps does by default), so 5 MB leaves room for a few long articles.
     max_body_bytes: int = Field(5_000_000, gt=0, description="largest request body, in bytes")

@@ -18,7 +18,8 @@ def test_quick_bench_reports_every_engine(tiny_model_dir, tmp_path):
     out_md, chart, report_path = tmp_path / "BENCHMARKS.md", tmp_path / "bench.png", tmp_path / "report.json"
     out_md.write_text("# Benchmarks\n\nhand-written notes\n\n<!-- bench:start -->\nold\n<!-- bench:end -->\n\ntail\n",
                       encoding="utf-8")
-    result = CliRunner().invoke(app, ["bench", "--quick", "--models", str(tiny_model_dir), "--out-md", str(out_md),
+    result = CliRunner().invoke(app, ["bench", "--quick", "--models", str(tiny_model_dir), "--engines", "pipeline,fp32,int8",
+                                      "--out-md", str(out_md),
                                       "--chart", str(chart), "--json", str(report_path)])
     assert result.exit_code == 0, result.output
 
@@ -33,7 +34,7 @@ def test_quick_bench_reports_every_engine(tiny_model_dir, tmp_path):
     assert set(model["ratios"]) == ENGINES - {"pipeline"}
     assert all(ratio > 0 for ratio in model["ratios"].values())
     assert set(model["ratios_to_fp32_batch"]) == {"api-1", "api-8", "api-32"}
-    agreement = model["int8_agreement"]
+    agreement = model["agreement_with_fp32"]["int8"]
     assert 0.0 <= agreement["agreement"] <= 1.0
     assert agreement["matched"] <= agreement["fp32_spans"]
     assert {row["metric"] for row in report["targets"]} and all("reached" in row for row in report["targets"])

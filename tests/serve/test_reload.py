@@ -84,7 +84,7 @@ def test_failed_reload_keeps_the_old_model(models):
         (models / "broken").mkdir()
         point_current(models, "broken")
         response = client.post("/reload", params={"wait": True})
-        assert response.status_code == 500
+        assert response.status_code == 409
         body = response.json()
         assert body["status"] == "failed" and "labels.json" in body["error"] and body["model"]["name"] == "run-a"
         assert served_name(client) == "run-a"
