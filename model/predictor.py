@@ -94,6 +94,8 @@ class Predictor:
         info.setdefault("name", model_dir.resolve().name)
         info["quantize"] = quantize or "none"
         info["device"] = str(target)
+        # Windows as long as in training: positions past it were never trained.
+        options.setdefault("max_length", info.get("max_length"))
         return cls(model, tokenizer, schema, info, target, **options)
 
     # -- inference ---------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def score(
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the body"),
     title_field: str = typer.Option(None, help="JSONL/CSV field holding a title to join before the body"),
     input_format: str = typer.Option("auto", "--format", help="auto, txt, jsonl or csv"),
-    engine: str = typer.Option("local", help="local, or ray (Ray Data actor pool; pip install 'rasd[ray]')"),
+    engine: str = typer.Option("local", help="local, or ray (Ray Data actor pool; pip install 'rasd\\[ray]')"),
     concurrency: int = typer.Option(0, help="Ray actors; 0: cluster CPUs / threads (GPUs with cuda)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show the progress bar"),
 ) -> None:

@@ -52,7 +52,8 @@ class Report:
         return not self.problems
 
 
-def _span_problems(record: dict, schema: Schema, path: str, line: int) -> list[Problem]:
+def span_problems(record: dict, schema: Schema, path: str, line: int) -> list[Problem]:
+    """Every problem with the spans of one parsed record (text and spans already type-checked)."""
     text, problems = record["text"], []
     by_layer: dict[str, list[dict]] = defaultdict(list)
     for index, span in enumerate(record["spans"]):
@@ -108,7 +109,7 @@ def _record_problems(raw: str, schema: Schema, path: str, line: int) -> tuple[di
         return None, [Problem(path, line, "field 'text' must be a string")]
     if not isinstance(record["spans"], list):
         return None, [Problem(path, line, "field 'spans' must be a list")]
-    problems = _span_problems(record, schema, path, line)
+    problems = span_problems(record, schema, path, line)
     source = (record.get("meta") or {}).get("source")
     if source:
         source_path = REPO_ROOT / source

@@ -30,7 +30,7 @@ import yaml
 
 from model.schema import Schema
 from model.words import cuts_word, is_word_char, word_spans
-from training.validate import Problem, _span_problems
+from training.validate import Problem, span_problems
 
 # Colours for labels a generated schema does not find in the base schema.
 _PALETTE = ("#f4a261", "#8ecae6", "#e76f51", "#90be6d", "#43aa8b", "#b5838d", "#ffd166", "#c9ada7",
@@ -163,7 +163,7 @@ def _check(source: Source, options: ImportOptions, schema: Schema, dropped: Coun
     record = {"id": source.id, "text": source.text, "spans": spans,
               "meta": {"imported_from": source.path, **source.meta}}
     problems = list(source.problems)
-    for problem in _span_problems(record, schema, source.path, source.line):
+    for problem in span_problems(record, schema, source.path, source.line):
         key = problem.span and (problem.span.get("start"), problem.span.get("end"), problem.span.get("label"))
         # A span with a line of its own (brat, CoNLL) is reported there, not at its document.
         problems.append(replace(problem, line=lines.get(key) or problem.line) if key else problem)
