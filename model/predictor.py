@@ -23,6 +23,11 @@ from model.schema import Schema
 
 log = logging.getLogger(__name__)
 INFO_FILE = "rasd.json"
+# A batch takes the next (longer) window only while that adds little padding: at most this
+# factor of the batch's shortest window, plus a few tokens. Sorting alone let a batch of
+# headlines pad up to a 500-token article: half the tokens computed were padding.
+BATCH_WIDTH_GROWTH = 1.25
+BATCH_WIDTH_SLACK = 8
 
 
 class DeviceError(RuntimeError):
@@ -141,8 +146,13 @@ class Predictor:
         start = 0
         while start < len(order):
             end = start + 1
+            shortest = len(windows[order[start]].input_ids)
             # Sorted ascending, so the last window in a batch sets its padded width.
-            while end < len(order) and (end - start + 1) * len(windows[order[end]].input_ids) <= self.batch_tokens:
+            while end < len(order):
+                width = len(windows[order[end]].input_ids)
+                too_wide = width > shortest * BATCH_WIDTH_GROWTH + BATCH_WIDTH_SLACK
+                if too_wide or (end - start + 1) * width > self.batch_tokens:
+                    break
                 end += 1
             batch = [windows[i] for i in order[start:end]]
             width = len(batch[-1].input_ids)

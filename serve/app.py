@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serve.batching import MicroBatcher, Overloaded
 from serve.guards import (
     BodySizeLimitMiddleware,
     api_key_header,
@@ -33,7 +34,6 @@ from serve.guards import (
     unexpected_error_handler,
     validation_error_handler,
 )
-from serve.batching import MicroBatcher, Overloaded
 from serve.inference import InferenceService
 from serve.metrics import Metrics, MetricsMiddleware
 from serve.schemas import ErrorOut, PredictRequest, PredictResponse, ReadyOut, ReloadOut

@@ -145,7 +145,7 @@ class MicroBatcher:
             started = time.perf_counter()
             try:
                 prediction = self._run([text for request in live for text in request.texts])
-            except Exception as error:  # the callers report it; the worker must keep serving
+            except Exception as error:  # noqa: BLE001 - each caller reports it; the worker keeps serving
                 for request in live:
                     request.future.set_exception(error)
                 continue

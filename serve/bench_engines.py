@@ -54,6 +54,13 @@ def hf_token_classifier(tagger, layer: str = "entities"):
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS. VmHWM first: Linux carries ``ru_maxrss`` over ``execve``, so a
+    child would report its parent's peak when the parent had grown larger."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 

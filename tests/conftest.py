@@ -48,3 +48,11 @@ def tiny_predictor(tiny_model_dir):
     from model.predictor import Predictor
 
     return Predictor.load(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def seed_tokenizer(seed_documents):
+    """A compact WordPiece tokenizer trained on the seed texts (what alignment tests cut with)."""
+    from model.compact import train_tokenizer
+
+    return train_tokenizer([doc["text"] for doc in seed_documents], vocab_size=2000)
