@@ -118,7 +118,7 @@ class Predictor:
             for index, doc in enumerate(encoded)
         ]
         flat = [window for windows in windows_per_doc for window in windows]
-        best = self._run(flat)
+        logits = self._run(flat)
         # Where each window's positions start in the concatenated outputs of _run.
         offsets = list(accumulate((len(window.input_ids) for window in flat), initial=0))
         results, first_window = [], 0
@@ -127,19 +127,23 @@ class Predictor:
             index = torch.tensor([offsets[first_window + window] + position for window, position in owners],
                                  dtype=torch.long)
             first_window += len(windows)
+            # Softmax only at the positions that own a word: not on padding, later subwords
+            # or the overlap a word is not read from.
+            best = {layer: values[index].softmax(-1).max(-1) for layer, values in logits.items()}
             results.append(WordScores(
-                tags={layer: tags[index].tolist() for layer, (_, tags) in best.items()},
-                probs={layer: probs[index].tolist() for layer, (probs, _) in best.items()},
+                tags={layer: scores.indices.tolist() for layer, scores in best.items()},
+                probs={layer: scores.values.tolist() for layer, scores in best.items()},
             ))
         return results
 
     @torch.inference_mode()
-    def _run(self, windows: list[Window]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """Forward passes over windows batched by length. Per layer, (max probability, argmax
-        tag) at every position of every window, concatenated in window order, on the CPU."""
+    def _run(self, windows: list[Window]) -> dict[str, torch.Tensor]:
+        """Forward passes over windows batched by length. Per layer, float32 logits
+        ``(positions, tags)`` of every position of every window, concatenated in window order,
+        on the CPU."""
         layers = list(self.model.layer_tags)
         if not windows:
-            return {layer: (torch.empty(0), torch.empty(0, dtype=torch.long)) for layer in layers}
+            return {layer: torch.empty(0, len(tags)) for layer, tags in self.model.layer_tags.items()}
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         pieces: dict[str, list] = {layer: [None] * len(windows) for layer in layers}
         pad = self.tokenizer.pad_token_id
@@ -163,16 +167,13 @@ class Predictor:
                 mask[row, : len(window.input_ids)] = 1
             output = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
             for layer in layers:
-                best = output[f"logits_{layer}"].float().softmax(-1).max(-1)
-                values, indices = best.values.cpu(), best.indices.cpu()
                 # Tensors, not Python tuples per position: only the positions that own a
                 # word are ever read, and word_scores gathers them in one indexing call.
+                values = output[f"logits_{layer}"].float().cpu()
                 for row, index in enumerate(order[start:end]):
-                    length = len(windows[index].input_ids)
-                    pieces[layer][index] = (values[row, :length], indices[row, :length])
+                    pieces[layer][index] = values[row, : len(windows[index].input_ids)]
             start = end
-        return {layer: (torch.cat([v for v, _ in parts]), torch.cat([i for _, i in parts]))
-                for layer, parts in pieces.items()}
+        return {layer: torch.cat(parts) for layer, parts in pieces.items()}
 
     def _decode(self, text: str, doc: EncodedDocument, scores: WordScores) -> Document:
         layers: dict[str, list[Span]] = {}

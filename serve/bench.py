@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,11 +106,11 @@ def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
 # -- batch engines in child processes ------------------------------------------------------------
 
 def run_child(engine: str, model_dir: Path, texts: list[str], article: str, workdir: Path,
-              timeout: float = 900) -> dict:
+              batch_repeats: int = 2, timeout: float = 900) -> dict:
     """Run one engine in ``python -m serve.bench_engines``; an error is reported, not raised."""
     spec, result = workdir / f"{engine}.spec.json", workdir / f"{engine}.result.json"
-    spec.write_text(json.dumps({"engine": engine, "model_dir": str(model_dir), "texts": texts, "article": article}),
-                    encoding="utf-8")
+    spec.write_text(json.dumps({"engine": engine, "model_dir": str(model_dir), "texts": texts, "article": article,
+                                "batch_repeats": batch_repeats}), encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "serve.bench_engines", str(spec), str(result)], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
@@ -127,8 +128,11 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def _summary(seconds: float, tokens: int, docs: int, latencies: list[float], article: list[float],
-             rss: float | None) -> dict:
+             rss: float | None, cpu_seconds: float | None) -> dict:
+    # Tokens per CPU-second is what the run would approach on an idle machine with one core;
+    # wall-clock tokens/s falls whenever neighbours take the CPU, this much less.
     return {"tok_s": tokens / seconds, "docs_s": docs / seconds, "seconds": seconds,
+            "tok_per_cpu_s": tokens / cpu_seconds if cpu_seconds else None,
             "p50_s": _percentile(latencies, 0.5), "p95_s": _percentile(latencies, 0.95),
             "article_p50_s": statistics.median(article) if article else None, "peak_rss_mb": rss}
 
@@ -160,7 +164,7 @@ def bench_model(name: str, model_dir: Path, documents: list[dict], article: str,
             continue
         raw[engine] = out
         result["engines"][engine] = _summary(out["batch_seconds"], sum(tokens), len(texts), out["latencies"],
-                                             out["article_latencies"], out["peak_rss_mb"])
+                                             out["article_latencies"], out["peak_rss_mb"], out["cpu_seconds"])
     if clients:
         log(f"[bench] {name}: api with {clients} concurrent clients …")
         api = run_api(model_dir, texts, tokens, article, clients, level_seconds)
@@ -171,7 +175,7 @@ def bench_model(name: str, model_dir: Path, documents: list[dict], article: str,
             article_latencies = api["article_latencies"] if n == min(clients) else []
             result["engines"][f"api-{n}"] = {
                 **_summary(level["seconds"], level["tokens"], level["requests"], level["latencies"],
-                           article_latencies, level["peak_rss_mb"]), "failed": level["failed"]}
+                           article_latencies, level["peak_rss_mb"], level["cpu_seconds"]), "failed": level["failed"]}
     result["agreement_with_fp32"] = {engine: agreement(raw["fp32"]["spans"], out["spans"]) for engine, out in raw.items()
                                      if engine not in ("fp32", "pipeline") and "fp32" in raw}
     base = result["engines"].get("pipeline")
@@ -205,6 +209,7 @@ def run_bench(models: list[str], quick: bool = False, engines: list[str] | None 
         engines.remove("onnx-int8")
     clients = [1, 8, 32] if clients is None else clients
     level_seconds = level_seconds or (20 if quick else 90)
+    stall_start, wall_start = _cpu_stall_us(), time.monotonic()
     report = {"machine": machine_info(), "quick": quick, "load_before": os.getloadavg(), "models": [],
               "texts": {kind: sum(doc["kind"] == kind for doc in documents) for kind in ("seed", "headline", "long")}}
     with tempfile.TemporaryDirectory(prefix="rasd-bench-") as scratch:
@@ -220,8 +225,20 @@ def run_bench(models: list[str], quick: bool = False, engines: list[str] | None 
             report["models"].append(bench_model(name, model_dir, documents, article, engines, clients,
                                                 level_seconds, workdir, log))
     report["load_after"] = os.getloadavg()
+    stall_end = _cpu_stall_us()
+    report["cpu_waiting"] = (None if stall_start is None or stall_end is None
+                             else (stall_end - stall_start) / 1e6 / (time.monotonic() - wall_start))
     report["targets"] = targets(report)
     return report
+
+
+def _cpu_stall_us() -> int | None:
+    """Microseconds so far during which some runnable task waited for a CPU (Linux PSI)."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(some.rsplit("total=", 1)[1])
 
 
 def targets(report: dict) -> list[dict]:
@@ -261,20 +278,24 @@ def render_markdown(report: dict) -> str:
         (f"- Load average (1/5/15 min) before {_loads(report['load_before'])}, after "
         f"{_loads(report['load_after'])}: above the core count means other processes shared the CPU "
         "and every number is pessimistic."),
+        (f"- Some task was waiting for a CPU during {_fmt((report['cpu_waiting'] or 0) * 100)} % of the run "
+         "(Linux pressure stall information; 0 % on an idle machine)."),
         (f"- Texts: {texts['seed']} seeds, {texts['headline']} headlines, {texts['long']} long documents "
         "(recombined seed sentences), and one 400-word article for single-article latency."),
         "",
     ]
-    header = "| engine | tokens/s | docs/s | p50 s | p95 s | 400-word article p50 s | peak RSS MB | × pipeline |"
+    header = ("| engine | tokens/s | tokens/CPU-s | docs/s | p50 s | p95 s | 400-word article p50 s | peak RSS MB "
+              "| × pipeline |")
     for model in report["models"]:
         per_word = model["tokens"] / max(model["words"], 1)
         lines += [f"### {model['name']}", "",
                   (f"{model['docs']} documents, {model['words']:,} words, {model['tokens']:,} tokens "
                    f"({per_word:.2f} per word); 400-word article = {model['article_tokens']} tokens."),
-                  "", header, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "", header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for engine, summary in model["engines"].items():
             ratio = model["ratios"].get(engine)
-            lines.append(f"| {engine} | {_fmt(summary['tok_s'])} | {_fmt(summary['docs_s'], 2)} | "
+            lines.append(f"| {engine} | {_fmt(summary['tok_s'])} | {_fmt(summary['tok_per_cpu_s'])} | "
+                         f"{_fmt(summary['docs_s'], 2)} | "
                          f"{_fmt(summary['p50_s'], 3)} | {_fmt(summary['p95_s'], 3)} | {_fmt(summary['article_p50_s'], 3)} | "
                          f"{_fmt(summary['peak_rss_mb'])} | {'1.00' if engine == 'pipeline' else _fmt(ratio, 2)} |")
         lines.append("")

@@ -21,6 +21,7 @@ subprocess, and N client threads posting one text per request.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -64,17 +65,25 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _timed(call, texts: list[str]) -> tuple[float, list[float], list]:
-    """(seconds for all texts in one call, seconds per text called alone, batch outputs)."""
-    start = time.perf_counter()
-    outputs = call(texts)
-    batch_seconds = time.perf_counter() - start
+def _timed(call, texts: list[str], repeats: int) -> tuple[float, float, list[float], list]:
+    """(best seconds for all texts in one call, CPU seconds of that pass, seconds per text
+    called alone, batch outputs).
+
+    The batch pass is repeated and the fastest kept: on a shared machine a neighbour's burst
+    only ever slows a pass down.
+    """
+    batch_seconds, cpu_seconds, outputs = float("inf"), None, None
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        outputs = call(texts)
+        if time.perf_counter() - start < batch_seconds:
+            batch_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     latencies = []
     for text in texts:
         start = time.perf_counter()
         call([text])
         latencies.append(time.perf_counter() - start)
-    return batch_seconds, latencies, outputs
+    return batch_seconds, cpu_seconds, latencies, outputs
 
 
 def _pipeline_call(model_dir: Path):
@@ -161,13 +170,13 @@ def run_engine(spec: dict) -> dict:
         load_seconds = time.perf_counter() - start
         with torch.inference_mode():
             call(texts[:1])  # first call pays one-off allocations and lazy initialisation
-            batch_seconds, latencies, outputs = _timed(call, texts)
+            batch_seconds, cpu_seconds, latencies, outputs = _timed(call, texts, spec.get("batch_repeats", 2))
             article = []
             for _ in range(spec.get("article_repeats", 3)):
                 start = time.perf_counter()
                 call([spec["article"]])
                 article.append(time.perf_counter() - start)
-    result = {"engine": engine, "load_seconds": load_seconds, "batch_seconds": batch_seconds,
+    result = {"engine": engine, "load_seconds": load_seconds, "batch_seconds": batch_seconds, "cpu_seconds": cpu_seconds,
               "latencies": latencies, "article_latencies": article, "peak_rss_mb": _rss_mb(),
               "threads": torch.get_num_threads()}
     if predictor is not None:
@@ -183,6 +192,15 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), all its threads."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -228,9 +246,13 @@ def run_api(model_dir: Path, texts: list[str], tokens: list[int], article: str, 
             start = time.perf_counter()
             httpx.post(url, json={"text": article}, timeout=300).raise_for_status()
             article_latencies.append(time.perf_counter() - start)
-        levels = {n: _load_level(url, texts, tokens, n, level_seconds) for n in clients}
-        for level in levels.values():
-            level["peak_rss_mb"] = _peak_rss_mb(server.pid)
+        levels = {}
+        for n in clients:
+            cpu_start = _cpu_seconds(server.pid)
+            levels[n] = _load_level(url, texts, tokens, n, level_seconds)
+            cpu_end = _cpu_seconds(server.pid)
+            levels[n]["cpu_seconds"] = None if cpu_start is None else cpu_end - cpu_start
+            levels[n]["peak_rss_mb"] = _peak_rss_mb(server.pid)
         return {"levels": levels, "article_latencies": article_latencies, "peak_rss_mb": _peak_rss_mb(server.pid)}
     finally:
         server.terminate()

@@ -19,12 +19,19 @@ import shutil
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
-from transformers import (AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling,
-                          Trainer, TrainingArguments, set_seed)
+from transformers import (
+    AutoModelForMaskedLM,
+    AutoTokenizer,
+    BertForMaskedLM,
+    DataCollatorForLanguageModeling,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
 from transformers.trainer_utils import get_last_checkpoint
 
 from model.compact import compact_config, train_tokenizer
@@ -168,7 +175,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
     result = trainer.train(resume_from_checkpoint=last)
     info = {"base": base, "corpus": str(config.corpus), "texts": len(texts), "blocks": len(blocks),
             "steps": trainer.state.global_step, "train_loss": result.training_loss,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": asdict(config)}
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), "config": asdict(config)}
     _publish(out, trainer.model, tokenizer, info)
     print(f"pre-trained encoder written to {out}; fine-tune on it with `make train BASE_MODEL={out}`",
           file=sys.stderr)
@@ -178,8 +185,8 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
 def _publish(out: Path, model, tokenizer, info: dict) -> None:
     """Write the encoder into a temporary sibling, then swap it in for ``out`` (checkpoints go).
 
-    Two renames: a crash between them leaves the old dir (with its checkpoints) beside ``out``
-    under a ``.old`` name, never a half-written encoder at ``out``.
+    Two renames: a failure between them puts the old dir (with its checkpoints) back; a hard
+    crash there leaves it beside ``out`` under a ``.old`` name. Never a half-written encoder.
     """
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
@@ -191,7 +198,11 @@ def _publish(out: Path, model, tokenizer, info: dict) -> None:
             file.chmod(0o644)
         retired = out.parent / f".{out.name}.old-{os.getpid()}"
         os.replace(out, retired)
-        os.replace(staging, out)
+        try:
+            os.replace(staging, out)
+        except BaseException:
+            os.replace(retired, out)  # put the checkpoints back where a rerun resumes from
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

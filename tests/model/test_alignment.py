@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from model.alignment import (
-    encode_documents, make_windows, owning_windows, spans_to_tags, tags_to_spans,
+    encode_documents,
+    make_windows,
+    owning_windows,
+    spans_to_tags,
+    tags_to_spans,
 )
 from model.words import word_spans
 
@@ -58,7 +64,7 @@ def test_long_text_windows_overlap_and_each_word_has_one_owner(seed_tokenizer, s
     windows = make_windows(doc, 0, max_length, cls_id=2, sep_id=3)
     assert len(windows) > 3
     assert windows[0].token_start == 0 and windows[-1].token_end == len(doc.token_ids)
-    for previous, following in zip(windows, windows[1:]):
+    for previous, following in pairwise(windows):
         assert following.token_start < previous.token_end       # overlap
         assert following.token_start > previous.token_start     # progress
     for window in windows:

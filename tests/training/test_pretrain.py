@@ -10,8 +10,9 @@ from training.pretrain import CorpusError, PretrainConfig, pretrain, read_corpus
 
 
 def _tiny(corpus, out, **overrides):
-    options = dict(corpus=str(corpus), out=str(out), base_model="compact", compact_hidden=32, compact_layers=1,
-                   vocab_size=400, batch_size=4, max_length=64, save_steps=2, device="cpu")
+    options = {"corpus": str(corpus), "out": str(out), "base_model": "compact", "compact_hidden": 32,
+               "compact_layers": 1, "vocab_size": 400, "batch_size": 4, "max_length": 64, "save_steps": 2,
+               "device": "cpu"}
     return PretrainConfig(**{**options, **overrides})
 
 
@@ -69,11 +70,11 @@ def test_pretrain_resumes_and_output_works_as_base_model(tmp_path, corpus, monke
     assert not base.is_compact and base.small and base.used == str(out.resolve())
     assert type(base.encoder).__name__ == "BertModel"  # the MLM head is dropped
     from model.schema import Schema
-    from training.train import TrainConfig, fit
+    from training.train import COMPACT_LEARNING_RATE, TrainConfig, fit
 
     config = TrainConfig(base_model=str(out), epochs=1, max_length=64, device="cpu")
     _, tuned_base, _, chosen = fit(seed_documents[:1], Schema.load(), config, progress=False)
-    assert tuned_base.used == str(out.resolve()) and chosen["learning_rate"] == 5e-4  # compact recipe
+    assert tuned_base.used == str(out.resolve()) and chosen["learning_rate"] == COMPACT_LEARNING_RATE
 
     with pytest.raises(FileExistsError):
         pretrain(_tiny(corpus, out, max_steps=1))
