@@ -1,8 +1,9 @@
 """The benchmark's engines, each run in a child process of its own so its peak RSS is its own.
 
 ``python -m serve.bench_engines SPEC.json RESULT.json`` loads one engine on one model dir,
-runs the texts of the spec once as a batch (throughput) and once one text per call
-(latency), and writes timings, ``ru_maxrss`` and (for rasd engines) the predicted spans.
+runs the texts of the spec as one batch (throughput, best of ``batch_repeats`` passes) and
+one text per call (latency), and writes wall and CPU timings, its peak RSS and (for rasd
+engines) the predicted spans. The ``onnx-int8`` peak includes the export and quantization.
 
 Engines:
 - ``pipeline``: ``transformers.pipeline("token-classification", aggregation_strategy="first",
