@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import regex
@@ -69,24 +69,30 @@ def link_claims(text: str, layers: dict[str, list[Span]]) -> None:
     """
     if CLAIM_LAYER not in layers:
         return
+    # Spans of a layer come out of decoding sorted by start and never overlap, so bisecting
+    # on starts finds a claim's entities and its sentence's sources without a full scan.
     entities = layers.get(ENTITY_LAYER, [])
-    sources = layers.get(SOURCE_LAYER, [])
+    entity_starts = [entity.start for entity in entities]
     sentence_starts = [start for start, _ in sentence_bounds(text)]
 
     def sentence_of(position: int) -> int:
         return bisect_right(sentence_starts, position) - 1
 
+    sources_by_sentence: dict[int, list[Span]] = {}
+    for source in layers.get(SOURCE_LAYER, []):
+        sources_by_sentence.setdefault(sentence_of(source.start), []).append(source)
+
+    def distance(claim: Span, source: Span) -> int:
+        return max(source.start - claim.end, claim.start - source.end, 0)
+
     linked = []
     for claim in layers[CLAIM_LAYER]:
-        sentence = sentence_of(claim.start)
-        candidates = [source for source in sources if sentence_of(source.start) == sentence]
-
-        def distance(source: Span) -> int:
-            return max(source.start - claim.end, claim.start - source.end, 0)
-
+        candidates = sources_by_sentence.get(sentence_of(claim.start), [])
+        first = bisect_left(entity_starts, claim.start)
+        last = bisect_right(entity_starts, claim.end)
         linked.append(Claim(
             claim.start, claim.end, claim.label, claim.text, claim.score,
-            entities=[entity for entity in entities if claim.start <= entity.start and entity.end <= claim.end],
-            source=min(candidates, key=distance) if candidates else None,
+            entities=[entity for entity in entities[first:last] if entity.end <= claim.end],
+            source=min(candidates, key=lambda source: distance(claim, source)) if candidates else None,
         ))
     layers[CLAIM_LAYER] = linked

@@ -162,7 +162,7 @@ def eval_command(
     annotations: list[Path] = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)"),
     base_model: str = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
                                    help="hub id, local dir, or 'compact' for the offline encoder"),
-    epochs: float = typer.Option(None, envvar="EPOCHS", help="default: 30 compact-sized (fewer than train), 8 BERT-base"),
+    epochs: float = typer.Option(None, envvar="EPOCHS", help="default: as train (40 compact-sized, 8 BERT-base)"),
     seed: int = typer.Option(13, envvar="SEED"),
     learning_rate: float = typer.Option(None, "--lr", help="default: as `train`"),
     batch_size: int = typer.Option(8),
