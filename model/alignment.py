@@ -50,6 +50,7 @@ def encode_documents(tokenizer, texts: list[str]) -> list[EncodedDocument]:
         [[texts[i][s:e] for s, e in words_per_text[i]] for i in non_empty],
         is_split_into_words=True,
         add_special_tokens=False,
+        verbose=False,  # documents longer than the encoder are expected: windows cut them next
     ) if non_empty else None
     position = {doc: row for row, doc in enumerate(non_empty)}
     for index, words in enumerate(words_per_text):

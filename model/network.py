@@ -62,7 +62,7 @@ class MultiLayerTagger(nn.Module):
         (directory / LABELS_FILE).write_text(json.dumps(self.layer_tags, ensure_ascii=False, indent=2), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: str | Path) -> "MultiLayerTagger":
+    def load(cls, directory: str | Path) -> MultiLayerTagger:
         """Rebuild the architecture from config.json and labels.json, then load the weights."""
         directory = Path(directory)
         config = AutoConfig.from_pretrained(directory)

@@ -72,7 +72,7 @@ class Predictor:
 
     @classmethod
     def load(cls, model_dir: str | Path, device: str = "auto", quantize: str | None = None,
-             **options) -> "Predictor":
+             **options) -> Predictor:
         """Load a model dir written by training. ``device``: auto | cpu | cuda[:n].
 
         On CUDA the weights run in bfloat16 where supported, else float16. ``quantize='int8'``
@@ -107,9 +107,14 @@ class Predictor:
 
     def predict(self, texts: list[str]) -> list[Document]:
         """Tag every text; spans index the given strings exactly (``text[start:end]``)."""
+        return [document for document, _ in self.predict_with_scores(texts)]
+
+    def predict_with_scores(self, texts: list[str]) -> list[tuple[Document, WordScores]]:
+        """Like :meth:`predict`, with each document's per-word scores from the same forward pass
+        (pre-annotation ranks documents by them)."""
         encoded = encode_documents(self.tokenizer, texts)
         scores = self.word_scores(encoded)
-        return [self._decode(text, doc, score) for text, doc, score in zip(texts, encoded, scores)]
+        return [(self._decode(text, doc, score), score) for text, doc, score in zip(texts, encoded, scores)]
 
     def word_scores(self, encoded: list[EncodedDocument]) -> list[WordScores]:
         """Run the network over all windows of all documents; return each word's best tags."""

@@ -30,7 +30,7 @@ class Schema:
     version: int = 1
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_SCHEMA_PATH) -> "Schema":
+    def load(cls, path: str | Path = DEFAULT_SCHEMA_PATH) -> Schema:
         """Read a schema.yaml; raises ValueError naming the problem when it is malformed."""
         path = Path(path)
         with path.open(encoding="utf-8") as handle:
@@ -38,7 +38,7 @@ class Schema:
         return cls.from_dict(raw, origin=str(path))
 
     @classmethod
-    def from_dict(cls, raw: dict, origin: str = "<schema>") -> "Schema":
+    def from_dict(cls, raw: dict, origin: str = "<schema>") -> Schema:
         if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict) or not raw["layers"]:
             raise ValueError(f"{origin}: expected a mapping with a non-empty 'layers' mapping")
         layers: dict[str, tuple[Label, ...]] = {}

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from training.metrics import markdown_table  # noqa: E402
+from training.metrics import markdown_table
 
 
 def plot_loss(log_history: list[dict], path: Path) -> None:

@@ -11,14 +11,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 CURRENT = "current"
 
 
 def new_run_name() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def write_model_dir(models_dir: Path, write: Callable[[Path], None], name: str | None = None) -> Path:

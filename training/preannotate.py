@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.alignment import encode_documents
 from model.predictor import Predictor, WordScores
 from serve.sources import Fields, read_records
 from training.formats import doccano, labelstudio
@@ -62,13 +61,8 @@ def uncertainty(scores: WordScores) -> float:
 
 def suggest(predictor: Predictor, ids: list[str], texts: list[str]) -> list[Suggestion]:
     """Predict spans and uncertainty for each text with one forward pass per window."""
-    encoded = encode_documents(predictor.tokenizer, texts)
-    scores = predictor.word_scores(encoded)
     suggestions = []
-    for doc_id, text, doc, score in zip(ids, texts, encoded, scores):
-        # _decode is the Predictor's own span decoding; calling it reuses these word scores
-        # instead of running the network a second time through predict().
-        document = predictor._decode(text, doc, score)
+    for doc_id, text, (document, score) in zip(ids, texts, predictor.predict_with_scores(texts)):
         spans = [{"start": span.start, "end": span.end, "label": span.label, "text": span.text,
                   "score": span.score} for spans in document.layers.values() for span in spans]
         suggestions.append(Suggestion(doc_id, text, spans, uncertainty(score)))

@@ -12,7 +12,7 @@ import json
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -114,7 +114,7 @@ def train(config: TrainConfig) -> Path:
     documents = load_documents(paths, schema)
     model, base, history, chosen = fit(documents, schema, config)
     name = new_run_name()
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     info = {"name": name, "version": name, "created": created, "base": base.describe(),
             "max_length": chosen["max_length"], "schema_version": schema.version}
     training_config = {**asdict(config), **chosen, "annotations": [str(p) for p in paths],
