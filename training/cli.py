@@ -11,6 +11,20 @@ from model.schema import DEFAULT_SCHEMA_PATH, Schema
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="rasd: annotations, training, evaluation.")
 
 
+# Options that `train` and `eval` share: both fit the same model, eval once per fold.
+ANNOTATIONS = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)")
+BASE_MODEL = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
+                          help="hub id, local dir, or 'compact' for the offline encoder")
+EPOCHS = typer.Option(None, envvar="EPOCHS", help="default: 40 compact-sized, 8 BERT-base")
+SEED = typer.Option(13, envvar="SEED")
+LEARNING_RATE = typer.Option(None, "--lr", help="default: 1e-3 compact-sized, 5e-5 BERT-base")
+BATCH_SIZE = typer.Option(8)
+MAX_LENGTH = typer.Option(256, help="window length in subword tokens during training")
+COMPACT_HIDDEN = typer.Option(256, help="hidden size of the compact encoder, when it is used")
+COMPACT_LAYERS = typer.Option(4, help="layers of the compact encoder, when it is used")
+SCHEMA = typer.Option(DEFAULT_SCHEMA_PATH, help="schema.yaml the labels come from")
+
+
 @app.callback()
 def _group() -> None:
     """rasd: annotations, training, evaluation."""
@@ -37,19 +51,21 @@ def validate_command(
     typer.echo(count_table(report.documents, Schema.load(schema)))
     typer.echo(f"{len(report.documents)} document(s) in {len(files)} file(s): all valid.")
 
+
 @app.command("train")
 def train_command(
-    annotations: list[Path] = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)"),
-    base_model: str = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
-                                   help="hub id, local dir, or 'compact' for the offline encoder"),
-    epochs: float = typer.Option(None, envvar="EPOCHS", help="default: 40 compact-sized, 8 BERT-base"),
-    seed: int = typer.Option(13, envvar="SEED"),
-    learning_rate: float = typer.Option(None, "--lr", help="default: 1e-3 compact-sized, 5e-5 BERT-base"),
-    batch_size: int = typer.Option(8),
-    max_length: int = typer.Option(256, help="window length in subword tokens during training"),
+    annotations: list[Path] = ANNOTATIONS,
+    base_model: str = BASE_MODEL,
+    epochs: float = EPOCHS,
+    seed: int = SEED,
+    learning_rate: float = LEARNING_RATE,
+    batch_size: int = BATCH_SIZE,
+    max_length: int = MAX_LENGTH,
+    compact_hidden: int = COMPACT_HIDDEN,
+    compact_layers: int = COMPACT_LAYERS,
     device: str = typer.Option("auto", help="auto, cpu or cuda"),
     models_dir: Path = typer.Option(Path("models"), help="where model dirs and the `current` link live"),
-    schema: Path = typer.Option(DEFAULT_SCHEMA_PATH),
+    schema: Path = SCHEMA,
 ) -> None:
     """Train on validated annotations; write models/<timestamp>/ atomically and repoint models/current."""
     from training.train import AnnotationError, TrainConfig, train
@@ -57,6 +73,7 @@ def train_command(
     config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, learning_rate=learning_rate,
                          batch_size=batch_size, max_length=max_length, device=device,
                          annotations=[str(p) for p in annotations or []], schema=str(schema),
+                         compact_hidden=compact_hidden, compact_layers=compact_layers,
                          models_dir=str(models_dir))
     try:
         train(config)
@@ -159,19 +176,18 @@ def preannotate_command(
 
 @app.command("eval")
 def eval_command(
-    annotations: list[Path] = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)"),
-    base_model: str = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
-                                   help="hub id, local dir, or 'compact' for the offline encoder"),
-    epochs: float = typer.Option(None, envvar="EPOCHS", help="default: as train (40 compact-sized, 8 BERT-base)"),
-    seed: int = typer.Option(13, envvar="SEED"),
-    learning_rate: float = typer.Option(None, "--lr", help="default: as `train`"),
-    batch_size: int = typer.Option(8),
-    max_length: int = typer.Option(256, help="window length in subword tokens during training"),
-    compact_hidden: int = typer.Option(256, help="hidden size of the compact encoder, when it is used"),
-    compact_layers: int = typer.Option(4, help="layers of the compact encoder, when it is used"),
+    annotations: list[Path] = ANNOTATIONS,
+    base_model: str = BASE_MODEL,
+    epochs: float = EPOCHS,
+    seed: int = SEED,
+    learning_rate: float = LEARNING_RATE,
+    batch_size: int = BATCH_SIZE,
+    max_length: int = MAX_LENGTH,
+    compact_hidden: int = COMPACT_HIDDEN,
+    compact_layers: int = COMPACT_LAYERS,
     device: str = typer.Option("auto", help="auto, cpu or cuda (for fitting; held-out prediction runs on cpu)"),
     out_dir: Path = typer.Option(Path("reports"), help="where eval.md and eval.json are written"),
-    schema: Path = typer.Option(DEFAULT_SCHEMA_PATH),
+    schema: Path = SCHEMA,
 ) -> None:
     """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
     from training.evaluate import evaluate, print_summary

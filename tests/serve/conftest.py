@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 from fastapi.testclient import TestClient
 
 from serve.app import create_app
 from tests.serve.helpers import make_settings
+from training.modeldir import point_current
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +36,15 @@ def seed_paragraph(seed_documents) -> str:
                 inside = sum(start <= span["start"] and span["end"] <= start + len(line) for span in document["spans"])
                 best = max(best, (inside, line))
     return best[1]
+
+
+@pytest.fixture()
+def models(tmp_path, tiny_model_dir):
+    """models/{run-a,run-b}: copies of the tiny model named apart, current -> run-a."""
+    for name in ("run-a", "run-b"):
+        shutil.copytree(tiny_model_dir, tmp_path / name)
+        info_path = tmp_path / name / "rasd.json"
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        info_path.write_text(json.dumps({**info, "name": name, "version": name}), encoding="utf-8")
+    point_current(tmp_path, "run-a")
+    return tmp_path

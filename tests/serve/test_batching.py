@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -131,18 +129,6 @@ def test_a_failing_batch_fails_each_of_its_requests_cleanly_and_the_next_works(t
             assert "secret" not in response.text and "Traceback" not in response.text
         after = client.post("/predict", json={"text": "مطار تدمر"})
         assert after.status_code == 200 and after.json()["documents"][0]["entities"] is not None
-
-
-@pytest.fixture()
-def models(tmp_path, tiny_model_dir):
-    """models/{run-a,run-b}: copies of the tiny model named apart, current -> run-a."""
-    for name in ("run-a", "run-b"):
-        shutil.copytree(tiny_model_dir, tmp_path / name)
-        info_path = tmp_path / name / "rasd.json"
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        info_path.write_text(json.dumps({**info, "name": name, "version": name}), encoding="utf-8")
-    point_current(tmp_path, "run-a")
-    return tmp_path
 
 
 def test_reload_while_batching_swaps_between_batches(models, texts):

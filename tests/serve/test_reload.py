@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from fastapi.testclient import TestClient
 
 from model.predictor import Predictor
@@ -16,18 +13,6 @@ from serve.app import create_app
 from serve.inference import InferenceService
 from tests.serve.helpers import assert_offsets_match, make_settings
 from training.modeldir import point_current
-
-
-@pytest.fixture()
-def models(tmp_path, tiny_model_dir):
-    """models/{run-a,run-b} (copies of the tiny model with their own names) and current -> run-a."""
-    for name in ("run-a", "run-b"):
-        shutil.copytree(tiny_model_dir, tmp_path / name)
-        info_path = tmp_path / name / "rasd.json"
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        info_path.write_text(json.dumps({**info, "name": name, "version": name}), encoding="utf-8")
-    point_current(tmp_path, "run-a")
-    return tmp_path
 
 
 def wait_for_reload(client, seconds: float = 30) -> None:
