@@ -1,5 +1,5 @@
 # rasd: every target is a thin wrapper over a `python -m <package>` command.
-# Variables: BASE_MODEL EPOCHS SEED (train/eval), CORPUS OUT (pretrain), IN OUT (score,
+# Variables: BASE_MODEL EPOCHS SEED (train/eval), CORPUS OUT MAX_STEPS (pretrain), IN OUT (score,
 # preannotate), FORMAT (preannotate), HOST PORT DEVICE (serve).
 PYTHON ?= python3
 VENV   := .venv
@@ -41,9 +41,9 @@ train: $(STAMP)  ## train on annotations/*.jsonl -> models/<timestamp>, repoint 
 eval: $(STAMP)  ## leave-one-document-out cross-validation -> reports/eval.{md,json}
 	$(PY) -m training eval $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(SEED),--seed $(SEED))
 
-pretrain: $(STAMP)  ## masked-LM pre-training on CORPUS (folder of .txt or JSONL) -> OUT
+pretrain: $(STAMP)  ## masked-LM pre-training on CORPUS (folder of .txt or JSONL) -> OUT [MAX_STEPS=]
 	@test -n "$(CORPUS)" || { echo "usage: make pretrain CORPUS=path [BASE_MODEL=compact] [OUT=dir]"; exit 2; }
-	$(PY) -m training pretrain "$(CORPUS)" $(if $(OUT),--out "$(OUT)")
+	$(PY) -m training pretrain "$(CORPUS)" $(if $(OUT),--out "$(OUT)") $(if $(MAX_STEPS),--max-steps $(MAX_STEPS))
 
 $(MODEL):
 	$(MAKE) train

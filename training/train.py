@@ -33,8 +33,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Cross-validated on the seeds (reports/eval.md, entities micro F1 held out): 0.351 at 5e-4
-# for 30 epochs, 0.361 at 1e-3 for 30, 0.382 at 1e-3 for 40. 40 epochs (compact_epochs) cost
-# two thirds of the former 60, which keeps `make train` near 5 minutes on 2 cores.
+# for 30 epochs, 0.361 at 1e-3 for 30, 0.366-0.382 at 1e-3 for 40 (runs differ by ~0.02).
+# 40 epochs (compact_epochs) cost two thirds of the former 60 epochs at 5e-4.
 COMPACT_LEARNING_RATE = 1e-3
 PRETRAINED_LEARNING_RATE = 5e-5
 
