@@ -23,3 +23,12 @@ def assert_offsets_match(text: str, document: dict) -> None:
             for item in [span, *nested]:
                 assert 0 <= item["start"] < item["end"] <= len(text), item
                 assert text[item["start"]:item["end"]] == item["text"], item
+
+
+def without_scores(value):
+    """A scored record with every span's score removed, for comparisons across batchings."""
+    if isinstance(value, dict):
+        return {key: without_scores(item) for key, item in value.items() if key != "score"}
+    if isinstance(value, list):
+        return [without_scores(item) for item in value]
+    return value

