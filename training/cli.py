@@ -25,6 +25,20 @@ COMPACT_LAYERS = typer.Option(4, help="layers of the compact encoder, when it is
 SCHEMA = typer.Option(DEFAULT_SCHEMA_PATH, help="schema.yaml the labels come from")
 
 
+def _train_config(arguments: dict):
+    """A TrainConfig from a command's arguments: every argument named like a TrainConfig field."""
+    from dataclasses import fields
+
+    from training.train import TrainConfig
+
+    values = {field.name: arguments[field.name] for field in fields(TrainConfig) if field.name in arguments}
+    values["annotations"] = [str(path) for path in values.get("annotations") or []]
+    for name in ("schema", "models_dir"):
+        if name in values:
+            values[name] = str(values[name])
+    return TrainConfig(**values)
+
+
 @app.callback()
 def _group() -> None:
     """rasd: annotations, training, evaluation."""
@@ -68,13 +82,9 @@ def train_command(
     schema: Path = SCHEMA,
 ) -> None:
     """Train on validated annotations; write models/<timestamp>/ atomically and repoint models/current."""
-    from training.train import AnnotationError, TrainConfig, train
+    from training.train import AnnotationError, train
 
-    config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, learning_rate=learning_rate,
-                         batch_size=batch_size, max_length=max_length, device=device,
-                         annotations=[str(p) for p in annotations or []], schema=str(schema),
-                         compact_hidden=compact_hidden, compact_layers=compact_layers,
-                         models_dir=str(models_dir))
+    config = _train_config(locals())
     try:
         train(config)
     except AnnotationError as error:
@@ -191,12 +201,9 @@ def eval_command(
 ) -> None:
     """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
     from training.evaluate import evaluate, print_summary
-    from training.train import AnnotationError, TrainConfig
+    from training.train import AnnotationError
 
-    config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, learning_rate=learning_rate,
-                         batch_size=batch_size, max_length=max_length, device=device,
-                         annotations=[str(p) for p in annotations or []], schema=str(schema),
-                         compact_hidden=compact_hidden, compact_layers=compact_layers)
+    config = _train_config(locals())
     try:
         metrics = evaluate(config, out_dir)
     except (AnnotationError, ValueError) as error:
