@@ -1,19 +1,18 @@
 # rasd: every target is a thin wrapper over a `python -m <package>` command.
-# Variables: BASE_MODEL EPOCHS SEED (train/eval), CORPUS OUT MAX_STEPS (pretrain), IN OUT (score,
-# preannotate), FORMAT (preannotate), HOST PORT DEVICE (serve).
+# Variables: BASE_MODEL EPOCHS SEED (train/eval/pretrain), CORPUS OUT MAX_STEPS (pretrain), IN OUT
+# (score, preannotate), FORMAT (preannotate), HOST PORT DEVICE (serve, score).
+# Each is passed on only when set: the defaults live in the commands (`--help` shows them).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODEL  := models/current
 
-BASE_MODEL ?= CAMeL-Lab/bert-base-arabic-camelbert-msa
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
-DEVICE ?= auto
-FORMAT ?= labelstudio
 EXTRAS ?= dev
-export BASE_MODEL
+# `--name value` when the variable is set, nothing otherwise.
+opt = $(if $($(2)),$(1) "$($(2))")
+TRAINING_OPTIONS = $(call opt,--base-model,BASE_MODEL) $(call opt,--epochs,EPOCHS) $(call opt,--seed,SEED)
+SERVING_OPTIONS = $(call opt,--host,HOST) $(call opt,--port,PORT) $(call opt,--device,DEVICE)
 
 .PHONY: help install validate test train eval pretrain serve run score preannotate bench
 
@@ -36,31 +35,31 @@ test: $(STAMP)  ## the whole test suite (tiny encoders, offline)
 	$(PY) -m pytest -q
 
 train: $(STAMP)  ## train on annotations/*.jsonl -> models/<timestamp>, repoint models/current
-	$(PY) -m training train $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(SEED),--seed $(SEED))
+	$(PY) -m training train $(TRAINING_OPTIONS)
 
 eval: $(STAMP)  ## leave-one-document-out cross-validation -> reports/eval.{md,json}
-	$(PY) -m training eval $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(SEED),--seed $(SEED))
+	$(PY) -m training eval $(TRAINING_OPTIONS)
 
 pretrain: $(STAMP)  ## masked-LM pre-training on CORPUS (folder of .txt or JSONL) -> OUT [MAX_STEPS=]
 	@test -n "$(CORPUS)" || { echo "usage: make pretrain CORPUS=path [BASE_MODEL=compact] [OUT=dir]"; exit 2; }
-	$(PY) -m training pretrain "$(CORPUS)" $(if $(OUT),--out "$(OUT)") $(if $(MAX_STEPS),--max-steps $(MAX_STEPS))
+	$(PY) -m training pretrain "$(CORPUS)" $(TRAINING_OPTIONS) $(call opt,--out,OUT) $(call opt,--max-steps,MAX_STEPS)
 
 $(MODEL):
 	$(MAKE) train
 
-serve: $(STAMP)  ## serve models/current on HOST:PORT (default 127.0.0.1:8000)
-	$(PY) -m serve api --host $(HOST) --port $(PORT) --device $(DEVICE)
+serve: $(STAMP)  ## serve models/current on HOST:PORT (see `python -m serve api --help`)
+	$(PY) -m serve api $(SERVING_OPTIONS)
 
-run: $(STAMP) $(MODEL)  ## install if needed, train the default model if none, serve on 127.0.0.1:8000
-	$(PY) -m serve api --host $(HOST) --port $(PORT) --device $(DEVICE)
+run: $(STAMP) $(MODEL)  ## install if needed, train the default model if none, then serve it (as `make serve`)
+	$(PY) -m serve api $(SERVING_OPTIONS)
 
 score: $(STAMP) $(MODEL)  ## batch-score IN (folder/JSONL/CSV, gz ok) -> OUT (JSONL), resumable
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score IN=dump OUT=results.jsonl"; exit 2; }
-	$(PY) -m serve score "$(IN)" "$(OUT)" --device $(DEVICE)
+	$(PY) -m serve score "$(IN)" "$(OUT)" $(call opt,--device,DEVICE)
 
 preannotate: $(STAMP) $(MODEL)  ## model suggestions for IN as Label Studio or doccano tasks -> OUT
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make preannotate IN=dump OUT=tasks.json FORMAT=labelstudio|doccano"; exit 2; }
-	$(PY) -m training preannotate "$(IN)" "$(OUT)" --format $(FORMAT)
+	$(PY) -m training preannotate "$(IN)" "$(OUT)" $(call opt,--format,FORMAT) $(call opt,--device,DEVICE)
 
 bench: $(STAMP) $(MODEL)  ## throughput/latency/memory vs the transformers pipeline -> BENCHMARKS.md
 	$(PY) -m serve bench

@@ -35,7 +35,6 @@ class EncodedDocument:
 class Window:
     """A slice of one document's tokens, ready for the encoder ([CLS] tokens [SEP])."""
 
-    doc: int
     token_start: int
     token_end: int
     input_ids: list[int]
@@ -76,7 +75,7 @@ def _collect(ids: list[int], word_ids: list[int | None], words, unk_id: int) -> 
     return EncodedDocument(words, token_ids, first_token, set(first_token))
 
 
-def make_windows(doc: EncodedDocument, doc_index: int, max_length: int, cls_id: int, sep_id: int,
+def make_windows(doc: EncodedDocument, max_length: int, cls_id: int, sep_id: int,
                  overlap: int | None = None) -> list[Window]:
     """Cut a document into windows of at most ``max_length`` ids (specials included)."""
     inner = max_length - 2
@@ -89,7 +88,7 @@ def make_windows(doc: EncodedDocument, doc_index: int, max_length: int, cls_id: 
             # The last word start in (start, end]: scanning back from the edge stops at once
             # in ordinary text instead of visiting every token of the window.
             end = next((i for i in range(end, start, -1) if i in doc.word_starts), end)
-        windows.append(Window(doc_index, start, end, [cls_id, *doc.token_ids[start:end], sep_id]))
+        windows.append(Window(start, end, [cls_id, *doc.token_ids[start:end], sep_id]))
         if end >= total:
             break
         next_start = max(end - overlap, start + 1)

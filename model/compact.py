@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+from transformers import BertConfig, PreTrainedTokenizerFast
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -28,7 +28,7 @@ ARABIC_NORMALIZER = normalizers.Sequence([
 ])
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 12000, min_frequency: int = 1) -> PreTrainedTokenizerFast:
+def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 1) -> PreTrainedTokenizerFast:
     """Train a WordPiece tokenizer on ``texts`` and wrap it as a transformers fast tokenizer."""
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tokenizer.normalizer = ARABIC_NORMALIZER
@@ -45,18 +45,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 12000, min_frequency
     )
 
 
-def compact_config(vocab_size: int, hidden_size: int = 256, layers: int = 4, heads: int = 4,
+def compact_config(vocab_size: int, hidden_size: int, layers: int, heads: int,
                    max_positions: int = 512) -> BertConfig:
-    """A small BERT (default 4 layers × 256, ~7M parameters plus embeddings)."""
+    """A small BERT (as trained by default, 4 layers × 256: ~7M parameters plus embeddings)."""
     return BertConfig(
         vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=layers,
         num_attention_heads=heads, intermediate_size=hidden_size * 4,
         max_position_embeddings=max_positions,
     )
-
-
-def build_compact_encoder(texts: Iterable[str], vocab_size: int = 12000, **config_options):
-    """(tokenizer, randomly initialised BertModel) built from local text only."""
-    tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
-    encoder = BertModel(compact_config(len(tokenizer), **config_options), add_pooling_layer=False)
-    return tokenizer, encoder

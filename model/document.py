@@ -15,17 +15,18 @@ SOURCE_LAYER, CLAIM_LAYER, ENTITY_LAYER = "sources", "claims", "entities"
 
 @dataclass
 class Span:
-    """``text == document_text[start:end]`` always; ``score`` is the mean per-word confidence."""
+    """``text == document_text[start:end]`` always; ``confidence`` is the mean per-word probability
+    of the predicted tags (the ``score`` of the JSON output; not a calibrated probability)."""
 
     start: int
     end: int
     label: str
     text: str
-    score: float
+    confidence: float
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "label": self.label, "text": self.text,
-                "score": round(self.score, 4)}
+                "score": round(self.confidence, 4)}
 
 
 @dataclass
@@ -91,7 +92,7 @@ def link_claims(text: str, layers: dict[str, list[Span]]) -> None:
         first = bisect_left(entity_starts, claim.start)
         last = bisect_right(entity_starts, claim.end)
         linked.append(Claim(
-            claim.start, claim.end, claim.label, claim.text, claim.score,
+            claim.start, claim.end, claim.label, claim.text, claim.confidence,
             entities=[entity for entity in entities[first:last] if entity.end <= claim.end],
             source=min(candidates, key=lambda source: distance(claim, source)) if candidates else None,
         ))

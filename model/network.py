@@ -1,20 +1,16 @@
 """The tagger: any Hugging Face encoder plus one token-classification head per schema layer.
 
-Saved as a self-describing directory: the encoder's ``config.json``, ``model.safetensors``
-(encoder and heads, never pickle), the tokenizer, ``schema.yaml`` and ``labels.json``.
+Saved and loaded through :mod:`model.modeldir`, which owns the files of a model dir.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoConfig, AutoModel
+from transformers import AutoModel
 
-WEIGHTS_FILE = "model.safetensors"
-LABELS_FILE = "labels.json"
+from model.modeldir import ModelDir
 
 
 class MultiLayerTagger(nn.Module):
@@ -53,21 +49,15 @@ class MultiLayerTagger(nn.Module):
         return output
 
     def save(self, directory: str | Path) -> None:
-        """Write config.json, model.safetensors and labels.json into ``directory``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.encoder.config.save_pretrained(directory)
+        """Write the encoder config, the weights and the tag lists into the model dir ``directory``."""
         state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
-        save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
-        (directory / LABELS_FILE).write_text(json.dumps(self.layer_tags, ensure_ascii=False, indent=2), encoding="utf-8")
+        ModelDir(directory).write_tagger(self.encoder.config, state, self.layer_tags)
 
     @classmethod
     def load(cls, directory: str | Path) -> MultiLayerTagger:
-        """Rebuild the architecture from config.json and labels.json, then load the weights."""
-        directory = Path(directory)
-        config = AutoConfig.from_pretrained(directory)
-        layer_tags = json.loads((directory / LABELS_FILE).read_text(encoding="utf-8"))
-        state = load_file(str(directory / WEIGHTS_FILE))
+        """Rebuild the architecture from the encoder config and the tag lists, then load the weights."""
+        model_dir = ModelDir(directory)
+        config, layer_tags, state = model_dir.config(), model_dir.layer_tags(), model_dir.weights()
         encoder = AutoModel.from_config(config)
         if getattr(encoder, "pooler", None) is not None and not any(k.startswith("encoder.pooler.") for k in state):
             encoder.pooler = None  # trained without a pooler: taggers never use it
@@ -78,7 +68,7 @@ class MultiLayerTagger(nn.Module):
         real_missing = [name for name in missing if "position_ids" not in name]
         if real_missing or unexpected:
             raise ValueError(
-                f"{directory}: weights do not match the architecture "
+                f"{model_dir.path}: weights do not match the architecture "
                 f"(missing {real_missing[:5]}, unexpected {unexpected[:5]})"
             )
         return model

@@ -7,22 +7,20 @@ together to cut padding; each word is read from the window where it has most con
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer
 
 from model.alignment import EncodedDocument, Window, encode_documents, make_windows, owning_windows, tags_to_spans
 from model.document import Document, Span, link_claims
+from model.modeldir import ModelDir
 from model.network import MultiLayerTagger
 from model.schema import Schema
 
 log = logging.getLogger(__name__)
-INFO_FILE = "rasd.json"
 # A batch takes the next (longer) window only while that adds little padding: at most this
 # factor of the batch's shortest window, plus a few tokens. Sorting alone let a batch of
 # headlines pad up to a 500-token article: half the tokens computed were padding.
@@ -78,11 +76,9 @@ class Predictor:
         On CUDA the weights run in bfloat16 where supported, else float16. ``quantize='int8'``
         applies dynamic int8 quantization of Linear layers (CPU only).
         """
-        model_dir = Path(model_dir)
-        if not (model_dir / "labels.json").is_file():
-            raise FileNotFoundError(f"{model_dir} is not a rasd model dir (no labels.json); train one with `make train`")
+        model_dir = ModelDir(model_dir).check()  # NotAModelDir (a FileNotFoundError) says what is missing
         target = resolve_device(device)
-        model = MultiLayerTagger.load(model_dir)
+        model = MultiLayerTagger.load(model_dir.path)
         if quantize == "int8":
             if target.type != "cpu":
                 raise DeviceError("--quantize int8 runs on the CPU only; use half precision on CUDA")
@@ -92,11 +88,9 @@ class Predictor:
         if target.type == "cuda":
             model = model.to(torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
         model.to(target)
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        schema = Schema.load(model_dir / "schema.yaml")
-        info_path = model_dir / INFO_FILE
-        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-        info.setdefault("name", model_dir.resolve().name)
+        tokenizer = model_dir.tokenizer()
+        schema = model_dir.schema()
+        info = model_dir.info()
         info["quantize"] = quantize or "none"
         info["device"] = str(target)
         # Windows as long as in training: positions past it were never trained.
@@ -119,8 +113,8 @@ class Predictor:
     def word_scores(self, encoded: list[EncodedDocument]) -> list[WordScores]:
         """Run the network over all windows of all documents; return each word's best tags."""
         windows_per_doc = [
-            make_windows(doc, index, self.max_length, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id)
-            for index, doc in enumerate(encoded)
+            make_windows(doc, self.max_length, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id)
+            for doc in encoded
         ]
         flat = [window for windows in windows_per_doc for window in windows]
         logits = self._run(flat)

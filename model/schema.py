@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "annotations" / "schema.yaml"
+from model.paths import SCHEMA_PATH as DEFAULT_SCHEMA_PATH
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ that touch the model are plain ``def``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from model.modeldir import ModelDir
 from serve.batching import MicroBatcher, Overloaded
 from serve.guards import (
     BodySizeLimitMiddleware,
@@ -87,10 +87,9 @@ def render_prediction(prediction) -> JSONResponse:
 
 def evaluation_summary(model_dir: Path) -> dict | None:
     """metrics.json without the per-label tables (those are in the model card), or None."""
-    path = Path(model_dir) / "metrics.json"
-    if not path.is_file():
+    metrics = ModelDir(model_dir).metrics()
+    if metrics is None:
         return None
-    metrics = json.loads(path.read_text(encoding="utf-8"))
     layers = {layer: {key: value for key, value in scores.items() if key != "labels"}
               for layer, scores in (metrics.get("layers") or {}).items()}
     return {**{key: value for key, value in metrics.items() if key != "layers"}, "layers": layers}

@@ -34,6 +34,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from model.modeldir import ModelDir
 from serve.bench_engines import run_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -79,20 +80,18 @@ def build_bert_base_shape(directory: Path) -> Path:
     from transformers import BertConfig, BertModel
 
     from model.compact import train_tokenizer
+    from model.modeldir import ModelDir
     from model.network import MultiLayerTagger, layer_tags_from_schema
-    from model.predictor import INFO_FILE
-    from model.schema import DEFAULT_SCHEMA_PATH, Schema
+    from model.schema import Schema
 
     torch.manual_seed(0)
-    schema = Schema.load(DEFAULT_SCHEMA_PATH)
+    schema = Schema.load()
     tokenizer = train_tokenizer([p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))],
                                 vocab_size=30000)
     encoder = BertModel(BertConfig(vocab_size=30000), add_pooling_layer=False)
-    MultiLayerTagger(encoder, layer_tags_from_schema(schema)).save(directory)
-    tokenizer.save_pretrained(directory)
-    schema.save(directory / "schema.yaml")
     info = {"name": "bert-base shape, random weights", "base": {"used": "synthetic"}}
-    (directory / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+    ModelDir(directory).write_loadable(MultiLayerTagger(encoder, layer_tags_from_schema(schema)), tokenizer,
+                                       schema, info)
     return directory
 
 
@@ -219,9 +218,7 @@ def run_bench(models: list[str], quick: bool = False, engines: list[str] | None 
                 log("[bench] building the bert-base-shape model (random weights) …")
                 model_dir = build_bert_base_shape(workdir / "bert-base")
             else:
-                model_dir = Path(name)
-                if not (model_dir / "labels.json").is_file():
-                    raise FileNotFoundError(f"{model_dir} is not a rasd model dir; train one with `make train`")
+                model_dir = ModelDir(name).check().path
             report["models"].append(bench_model(name, model_dir, documents, article, engines, clients,
                                                 level_seconds, workdir, log))
     report["load_after"] = os.getloadavg()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.document import Document
+from model.modeldir import ModelDir, NotAModelDir
 from model.predictor import DeviceError, Predictor, resolve_device
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,14 @@ class StartupError(RuntimeError):
 def check_startup(model_dir: Path, device: str, quantize: str) -> None:
     """Fail fast, with one readable message, on what would make ``Predictor.load`` fail.
 
-    Checks that ``model_dir`` is a model dir and that ``device`` (and ``quantize`` on it) can be
-    used. It does not load weights; a corrupt model dir is still reported by the load itself.
+    Checks that ``model_dir`` is a whole model dir (:meth:`model.modeldir.ModelDir.check`) and
+    that ``device`` (and ``quantize`` on it) can be used. It does not load weights; a corrupt
+    model dir is still reported by the load itself.
     """
-    if not (Path(model_dir) / "labels.json").is_file():
-        hint = "run `make train` (or `make run`) to train one" if not Path(model_dir).exists() else \
-            "it has no labels.json; point --model-dir at a dir written by `make train`"
-        raise StartupError(f"no model at {model_dir}: {hint}")
+    try:
+        ModelDir(model_dir).check()
+    except NotAModelDir as error:
+        raise StartupError(str(error)) from None
     try:
         target = resolve_device(device)
     except DeviceError as error:

@@ -20,7 +20,7 @@ SEED_ANNOTATIONS = REPO / "annotations" / "seeds.jsonl"
 
 
 def tiny_config(models_dir: Path, **overrides):
-    from training.train import TrainConfig
+    from training.config import TrainConfig
 
     options = dict(base_model="compact", compact_hidden=64, compact_layers=2, epochs=30,
                    learning_rate=2e-3, max_length=128, device="cpu", seed=7,

@@ -1,8 +1,12 @@
-"""Choose the encoder to fine-tune: CAMeLBERT (or any hub id / local path), else compact.
+"""What every training run starts from: the encoder and the Trainer's shared arguments.
 
-Users have network and get the real pretrained encoder; here, in CI and in air-gapped
-newsrooms the hub is unreachable, so training says why in one paragraph and falls back to
-the compact encoder. Which one ran is returned and recorded in the model dir.
+The encoder is CAMeLBERT (or any hub id / local path), else the compact one. Users have
+network and get the real pretrained encoder; here, in CI and in air-gapped newsrooms the hub
+is unreachable, so training says why in one paragraph and falls back to the compact
+encoder. Which one ran is returned and recorded in the model dir. Fine-tuning
+(:mod:`training.train`) loads it with ``AutoModel``, masked-LM pre-training
+(:mod:`training.pretrain`) with ``AutoModelForMaskedLM``; both build their
+``TrainingArguments`` with :func:`training_arguments`.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from huggingface_hub import constants, get_session
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoTokenizer, BertForMaskedLM, BertModel, TrainingArguments
 
-from model.compact import build_compact_encoder
+from model.compact import compact_config, train_tokenizer
+from model.predictor import resolve_device
+from training.config import COMPACT, COMPACT_HIDDEN, COMPACT_LAYERS, COMPACT_VOCAB_SIZE, DEFAULT_BASE_MODEL
 
-DEFAULT_BASE_MODEL = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
-COMPACT = "compact"
+__all__ = ["COMPACT", "DEFAULT_BASE_MODEL", "Base", "load_base", "load_pretrained", "training_arguments"]
 
 
 @dataclass
@@ -94,22 +100,38 @@ def load_pretrained(base_model: str, model_class=AutoModel) -> tuple[object, obj
     return tokenizer, model, str(Path(base_model).resolve()) if local else base_model
 
 
-def load_base(base_model: str, local_texts: list[str], vocab_size: int = 12000, **compact_options) -> Base:
-    """Load ``base_model`` (hub id or local dir) or build the compact encoder from ``local_texts``.
+def load_base(base_model: str, local_texts: list[str], vocab_size: int = COMPACT_VOCAB_SIZE,
+              hidden_size: int = COMPACT_HIDDEN, layers: int = COMPACT_LAYERS, model_class=AutoModel) -> Base:
+    """Load ``base_model`` (hub id or local dir) as a ``model_class``, or build the compact
+    encoder from ``local_texts`` when it is ``compact`` or cannot be loaded.
 
-    ``compact_options`` (hidden_size, layers, heads) size the compact encoder when it is built.
+    ``vocab_size``, ``hidden_size`` and ``layers`` size the compact encoder when it is built:
+    a ``BertModel`` without pooler for ``AutoModel``, a ``BertForMaskedLM`` for
+    ``AutoModelForMaskedLM`` (pre-training from scratch).
     """
+    reason = None
     if base_model != COMPACT:
         try:
-            tokenizer, encoder, used = load_pretrained(base_model)
+            tokenizer, encoder, used = load_pretrained(base_model, model_class)
             return Base(tokenizer, encoder, base_model, used, small=is_small(encoder.config))
         except Exception as error:  # noqa: BLE001 - any load failure (network, missing files) falls back
             reason = fallback_message(base_model, error)
             print(f"\n{reason}\n", file=sys.stderr)
-            tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size, **compact_options)
-            return Base(tokenizer, encoder, base_model, COMPACT, reason)
-    tokenizer, encoder = build_compact_encoder(local_texts, vocab_size=vocab_size, **compact_options)
-    return Base(tokenizer, encoder, base_model, COMPACT)
+    tokenizer = train_tokenizer(local_texts, vocab_size=vocab_size)
+    config = compact_config(len(tokenizer), hidden_size=hidden_size, layers=layers, heads=max(1, hidden_size // 64))
+    encoder = BertModel(config, add_pooling_layer=False) if model_class is AutoModel else BertForMaskedLM(config)
+    return Base(tokenizer, encoder, base_model, COMPACT, reason)
+
+
+def training_arguments(output_dir: str, device: str, seed: int, progress: bool, **options) -> TrainingArguments:
+    """The ``TrainingArguments`` fine-tuning and pre-training share (device and precision, seed,
+    no reporting, no worker processes, the progress bar), plus each run's own ``options``."""
+    target = resolve_device(device)
+    return TrainingArguments(
+        output_dir=output_dir, seed=seed, use_cpu=target.type == "cpu",
+        bf16=target.type == "cuda" and torch.cuda.is_bf16_supported(), report_to="none",
+        dataloader_num_workers=0, disable_tqdm=not progress, weight_decay=0.01, **options,
+    )
 
 
 def is_small(config) -> bool:

@@ -2,41 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import typer
 
+from model.modeldir import CURRENT
+from model.paths import MODELS_DIR, REPORTS_DIR
 from model.schema import DEFAULT_SCHEMA_PATH, Schema
+from training.config import DEVICE_HELP, PretrainConfig, TrainConfig, default_of, help_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="rasd: annotations, training, evaluation.")
 
 
+def train_option(name: str, *declarations: str, help_suffix: str = "", **options):
+    """A typer option whose default and help come from TrainConfig's field ``name``."""
+    return typer.Option(default_of(TrainConfig, name), *declarations,
+                        help=help_of(TrainConfig, name) + help_suffix, **options)
+
+
+def pretrain_option(name: str, *declarations: str, **options):
+    """A typer option (or, for a field without default, argument) from PretrainConfig's field ``name``."""
+    default, help_text = default_of(PretrainConfig, name), help_of(PretrainConfig, name)
+    if default is ...:
+        return typer.Argument(..., help=help_text, **options)
+    return typer.Option(default, *declarations, help=help_text, **options)
+
+
 # Options that `train` and `eval` share: both fit the same model, eval once per fold.
-ANNOTATIONS = typer.Argument(None, help="annotation JSONL files (default: annotations/*.jsonl)")
-BASE_MODEL = typer.Option("CAMeL-Lab/bert-base-arabic-camelbert-msa", "--base-model", envvar="BASE_MODEL",
-                          help="hub id, local dir, or 'compact' for the offline encoder")
-EPOCHS = typer.Option(None, envvar="EPOCHS", help="default: 40 compact-sized, 8 BERT-base")
-SEED = typer.Option(13, envvar="SEED")
-LEARNING_RATE = typer.Option(None, "--lr", help="default: 1e-3 compact-sized, 5e-5 BERT-base")
-BATCH_SIZE = typer.Option(8)
-MAX_LENGTH = typer.Option(256, help="window length in subword tokens during training")
-COMPACT_HIDDEN = typer.Option(256, help="hidden size of the compact encoder, when it is used")
-COMPACT_LAYERS = typer.Option(4, help="layers of the compact encoder, when it is used")
-SCHEMA = typer.Option(DEFAULT_SCHEMA_PATH, help="schema.yaml the labels come from")
+ANNOTATIONS = typer.Argument(None, help=help_of(TrainConfig, "annotations"))
+BASE_MODEL = train_option("base_model", "--base-model", envvar="BASE_MODEL")
+EPOCHS = train_option("epochs", envvar="EPOCHS")
+SEED = train_option("seed", envvar="SEED")
+LEARNING_RATE = train_option("learning_rate", "--lr")
+BATCH_SIZE = train_option("batch_size")
+MAX_LENGTH = train_option("max_length")
+COMPACT_HIDDEN = train_option("compact_hidden")
+COMPACT_LAYERS = train_option("compact_layers")
+COMPACT_EPOCHS = train_option("compact_epochs")
+SCHEMA = train_option("schema")
 
 
-def _train_config(arguments: dict):
-    """A TrainConfig from a command's arguments: every argument named like a TrainConfig field."""
-    from dataclasses import fields
-
-    from training.train import TrainConfig
-
-    values = {field.name: arguments[field.name] for field in fields(TrainConfig) if field.name in arguments}
-    values["annotations"] = [str(path) for path in values.get("annotations") or []]
-    for name in ("schema", "models_dir"):
-        if name in values:
-            values[name] = str(values[name])
-    return TrainConfig(**values)
+def config_from(config_class, arguments: dict):
+    """A ``config_class`` from a command's arguments: every argument named like one of its fields
+    (paths become strings, as the dataclasses hold them)."""
+    values = {spec.name: arguments[spec.name] for spec in fields(config_class) if spec.name in arguments}
+    for name, value in values.items():
+        if isinstance(value, Path):
+            values[name] = str(value)
+        elif isinstance(value, list):
+            values[name] = [str(item) for item in value]
+    if "annotations" in values and values["annotations"] is None:
+        values["annotations"] = []
+    return config_class(**values)
 
 
 @app.callback()
@@ -77,14 +95,15 @@ def train_command(
     max_length: int = MAX_LENGTH,
     compact_hidden: int = COMPACT_HIDDEN,
     compact_layers: int = COMPACT_LAYERS,
-    device: str = typer.Option("auto", help="auto, cpu or cuda"),
-    models_dir: Path = typer.Option(Path("models"), help="where model dirs and the `current` link live"),
+    compact_epochs: float = COMPACT_EPOCHS,
+    device: str = train_option("device"),
+    models_dir: Path = train_option("models_dir"),
     schema: Path = SCHEMA,
 ) -> None:
     """Train on validated annotations; write models/<timestamp>/ atomically and repoint models/current."""
     from training.train import AnnotationError, train
 
-    config = _train_config(locals())
+    config = config_from(TrainConfig, locals())
     try:
         train(config)
     except AnnotationError as error:
@@ -162,11 +181,11 @@ def preannotate_command(
     source: Path = typer.Argument(..., help="folder of .txt, or JSONL/CSV with a text field (gz ok)"),
     out: Path = typer.Argument(..., help="tasks to write: JSON (labelstudio) or JSONL (doccano)"),
     fmt: str = typer.Option("labelstudio", "--format", help="labelstudio or doccano"),
-    model_dir: Path = typer.Option(Path("models/current"), help="model dir to predict with"),
+    model_dir: Path = typer.Option(MODELS_DIR / CURRENT, help="model dir to predict with"),
     rank: str = typer.Option("none", help="none (input order) or uncertainty (most doubtful first)"),
     limit: int = typer.Option(None, help="write only the first N tasks (after ranking)"),
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the text"),
-    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
 ) -> None:
     """Model suggestions as Label Studio or doccano tasks, optionally most uncertain first."""
     from model.predictor import Predictor
@@ -195,15 +214,16 @@ def eval_command(
     max_length: int = MAX_LENGTH,
     compact_hidden: int = COMPACT_HIDDEN,
     compact_layers: int = COMPACT_LAYERS,
-    device: str = typer.Option("auto", help="auto, cpu or cuda (for fitting; held-out prediction runs on cpu)"),
-    out_dir: Path = typer.Option(Path("reports"), help="where eval.md and eval.json are written"),
+    compact_epochs: float = COMPACT_EPOCHS,
+    device: str = train_option("device", help_suffix=" (for fitting; held-out prediction runs on cpu)"),
+    out_dir: Path = typer.Option(REPORTS_DIR, help="where eval.md and eval.json are written"),
     schema: Path = SCHEMA,
 ) -> None:
     """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
     from training.evaluate import evaluate, print_summary
     from training.train import AnnotationError
 
-    config = _train_config(locals())
+    config = config_from(TrainConfig, locals())
     try:
         metrics = evaluate(config, out_dir)
     except (AnnotationError, ValueError) as error:
@@ -215,33 +235,28 @@ def eval_command(
 
 @app.command("pretrain")
 def pretrain_command(
-    corpus: Path = typer.Argument(..., help="folder of .txt files (recursive) or JSONL with a 'text' field"),
-    base_model: str = typer.Option("compact", "--base-model", envvar="BASE_MODEL",
-                                   help="'compact' (from scratch), or a hub id / local dir to continue"),
-    out: Path = typer.Option(None, help="output dir (default: models/pretrained-<timestamp>); "
-                                        "rerun with the same --out to resume"),
-    epochs: float = typer.Option(3, envvar="EPOCHS"),
-    max_steps: int = typer.Option(-1, help="stop after this many optimizer steps (overrides --epochs)"),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="continue from OUT/checkpoints if present"),
-    learning_rate: float = typer.Option(None, "--lr", help="default: 5e-4 compact-sized, 5e-5 BERT-base"),
-    batch_size: int = typer.Option(16),
-    max_length: int = typer.Option(256, help="block length in subword tokens"),
-    save_steps: int = typer.Option(200, help="checkpoint every N steps"),
-    compact_hidden: int = typer.Option(256, help="hidden size when training the compact encoder"),
-    compact_layers: int = typer.Option(4, help="layers when training the compact encoder"),
-    seed: int = typer.Option(13, envvar="SEED"),
-    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+    corpus: Path = pretrain_option("corpus"),
+    base_model: str = pretrain_option("base_model", "--base-model", envvar="BASE_MODEL"),
+    out: Path = pretrain_option("out"),
+    epochs: float = pretrain_option("epochs", envvar="EPOCHS"),
+    max_steps: int = pretrain_option("max_steps"),
+    resume: bool = pretrain_option("resume", "--resume/--no-resume"),
+    learning_rate: float = pretrain_option("learning_rate", "--lr"),
+    batch_size: int = pretrain_option("batch_size"),
+    max_length: int = pretrain_option("max_length"),
+    mlm_probability: float = pretrain_option("mlm_probability"),
+    save_steps: int = pretrain_option("save_steps"),
+    vocab_size: int = pretrain_option("vocab_size"),
+    compact_hidden: int = pretrain_option("compact_hidden"),
+    compact_layers: int = pretrain_option("compact_layers"),
+    seed: int = pretrain_option("seed", envvar="SEED"),
+    device: str = pretrain_option("device"),
 ) -> None:
     """Masked-LM pre-training on unlabelled articles; the output dir works as BASE_MODEL."""
-    from training.pretrain import CorpusError, PretrainConfig, pretrain
+    from training.pretrain import CorpusError, pretrain
 
-    config = PretrainConfig(corpus=str(corpus), base_model=base_model, out=str(out) if out else None,
-                            epochs=epochs, max_steps=max_steps, resume=resume, learning_rate=learning_rate,
-                            batch_size=batch_size, max_length=max_length, save_steps=save_steps,
-                            compact_hidden=compact_hidden, compact_layers=compact_layers, seed=seed,
-                            device=device)
     try:
-        pretrain(config)
+        pretrain(config_from(PretrainConfig, locals()))
     except (CorpusError, FileExistsError) as error:
         typer.echo(f"pretraining refused: {error}", err=True)
         raise typer.Exit(1)

@@ -25,9 +25,9 @@ from tqdm.auto import tqdm
 
 from model.predictor import Predictor
 from model.schema import Schema
-from training.base import COMPACT
-from training.metrics import markdown_table, score
-from training.train import TrainConfig, fit, load_documents
+from training.config import COMPACT, TrainConfig
+from training.metrics import markdown_table, span_metrics
+from training.train import fit, load_documents
 from training.validate import resolve_paths
 
 
@@ -35,7 +35,7 @@ def cross_validate(documents: list[dict], schema: Schema, config: TrainConfig,
                    progress: bool = True) -> dict:
     """Fit N models (one per held-out document) and score their held-out predictions.
 
-    Returns the :func:`training.metrics.score` dict plus ``folds`` (per held-out document:
+    Returns the :func:`training.metrics.span_metrics` dict plus ``folds`` (per held-out document:
     id and micro F1 per layer) and ``setup`` (base encoder used, epochs, learning rate...).
     Needs at least two documents.
     """
@@ -56,10 +56,10 @@ def cross_validate(documents: list[dict], schema: Schema, config: TrainConfig,
                               torch.device("cpu"), max_length=chosen["max_length"])
         predicted = predictor.predict([document["text"]])[0]
         predictions.append(predicted)
-        fold = score([document], [predicted], schema)
+        fold = span_metrics([document], [predicted], schema)
         folds.append({"id": document.get("id", str(held_out)),
                       "micro_f1": {layer: body["micro"]["f1"] for layer, body in fold["layers"].items()}})
-    metrics = score(documents, predictions, schema)
+    metrics = span_metrics(documents, predictions, schema)
     metrics["split"] = f"leave-one-document-out cross-validation ({len(documents)} folds)"
     metrics["folds"] = folds
     setup.pop("windows", None)

@@ -19,14 +19,14 @@ def build_features(documents: list[dict], tokenizer, schema: Schema, max_length:
     """One feature dict per window: input_ids, attention_mask and ``labels_<layer>`` lists."""
     encoded = encode_documents(tokenizer, [doc["text"] for doc in documents])
     features = []
-    for index, (document, doc) in enumerate(zip(documents, encoded)):
+    for document, doc in zip(documents, encoded):
         tag_ids = {}
         for layer in schema.layer_names:
             inventory = {tag: i for i, tag in enumerate(schema.bio_tags(layer))}
             spans = [span for span in document["spans"] if schema.layer_of(span["label"]) == layer]
             tag_ids[layer] = [inventory[tag] for tag in spans_to_tags(doc.words, spans)]
         first_token_of = {token: word for word, token in enumerate(doc.first_token)}
-        for window in make_windows(doc, index, max_length, tokenizer.cls_token_id, tokenizer.sep_token_id):
+        for window in make_windows(doc, max_length, tokenizer.cls_token_id, tokenizer.sep_token_id):
             feature = {"input_ids": window.input_ids, "attention_mask": [1] * len(window.input_ids)}
             for layer, ids in tag_ids.items():
                 labels = [IGNORE]

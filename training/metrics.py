@@ -27,7 +27,7 @@ def _partial(gold: list[dict], predicted: list[dict]) -> tuple[int, int]:
     return hit_pred, hit_gold
 
 
-def score(gold_documents: list[dict], predictions: list[Document], schema: Schema) -> dict:
+def span_metrics(gold_documents: list[dict], predictions: list[Document], schema: Schema) -> dict:
     """Per layer: per-label P/R/F1/support, micro and macro averages, and partial overlap."""
     result = {"scheme": SCHEME_NAME, "documents": len(gold_documents), "layers": {}}
     for layer in schema.layer_names:

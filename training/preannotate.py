@@ -64,7 +64,7 @@ def suggest(predictor: Predictor, ids: list[str], texts: list[str]) -> list[Sugg
     suggestions = []
     for doc_id, text, (document, score) in zip(ids, texts, predictor.predict_with_scores(texts)):
         spans = [{"start": span.start, "end": span.end, "label": span.label, "text": span.text,
-                  "score": span.score} for spans in document.layers.values() for span in spans]
+                  "score": span.confidence} for spans in document.layers.values() for span in spans]
         suggestions.append(Suggestion(doc_id, text, spans, uncertainty(score)))
     return suggestions
 

@@ -14,59 +14,26 @@ loads it with AutoModel and the MLM head is dropped. It does not fine-tune a tag
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-import torch
-from transformers import (
-    AutoModelForMaskedLM,
-    AutoTokenizer,
-    BertForMaskedLM,
-    DataCollatorForLanguageModeling,
-    Trainer,
-    TrainingArguments,
-    set_seed,
-)
+from transformers import AutoModelForMaskedLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from model.compact import compact_config, train_tokenizer
-from model.predictor import resolve_device
-from training.base import COMPACT, fallback_message, is_small, load_pretrained
-from training.modeldir import new_run_name
+from model.modeldir import is_encoder_dir, new_run_name, publish_encoder
+from model.paths import MODELS_DIR
+from training.base import is_small, load_base, training_arguments
+from training.config import MLM_SCRATCH_LEARNING_RATE, PRETRAINED_LEARNING_RATE, PretrainConfig
 from training.validate import resolve_paths
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-INFO_FILE = "pretrain.json"
 CHECKPOINTS = "checkpoints"
+BASE_RECORD = "base.json"  # in CHECKPOINTS: what the run started from, kept across resumes
 
 
 class CorpusError(ValueError):
     """The corpus is missing, unreadable or holds no text."""
-
-
-@dataclass
-class PretrainConfig:
-    corpus: str
-    base_model: str = COMPACT
-    out: str | None = None  # default: models/pretrained-<timestamp>
-    epochs: float = 3
-    max_steps: int = -1  # > 0 overrides epochs
-    resume: bool = True
-    learning_rate: float | None = None  # default: 5e-4 from scratch / compact-sized, 5e-5 BERT-base
-    batch_size: int = 16
-    max_length: int = 256
-    mlm_probability: float = 0.15
-    save_steps: int = 200
-    seed: int = 13
-    device: str = "auto"
-    vocab_size: int = 12000
-    compact_hidden: int = 256
-    compact_layers: int = 4
 
 
 def read_corpus(path: Path) -> list[str]:
@@ -121,17 +88,10 @@ def _start(config: PretrainConfig, texts: list[str], last: str | None) -> tuple[
     if last:
         # The checkpoint holds the tokenizer the model was trained with: never retrain it.
         return AutoTokenizer.from_pretrained(last), AutoModelForMaskedLM.from_pretrained(last), {}
-    if config.base_model != COMPACT:
-        try:
-            tokenizer, model, used = load_pretrained(config.base_model, AutoModelForMaskedLM)
-            return tokenizer, model, {"requested": config.base_model, "used": used, "from_scratch": False}
-        except Exception as error:  # noqa: BLE001 - any load failure falls back, as in training
-            reason = fallback_message(config.base_model, error)
-            print(f"\n{reason}\n", file=sys.stderr)
-    tokenizer = train_tokenizer(texts + _annotation_texts(), vocab_size=config.vocab_size)
-    model = BertForMaskedLM(compact_config(len(tokenizer), hidden_size=config.compact_hidden,
-                                           layers=config.compact_layers, heads=max(1, config.compact_hidden // 64)))
-    return tokenizer, model, {"requested": config.base_model, "used": COMPACT, "from_scratch": True}
+    base = load_base(config.base_model, texts + _annotation_texts(), vocab_size=config.vocab_size,
+                     hidden_size=config.compact_hidden, layers=config.compact_layers,
+                     model_class=AutoModelForMaskedLM)
+    return base.tokenizer, base.encoder, {**base.describe(), "from_scratch": base.is_compact}
 
 
 def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
@@ -141,9 +101,9 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
     already holds a finished encoder.
     """
     texts = read_corpus(Path(config.corpus))
-    out = Path(config.out or REPO_ROOT / "models" / f"pretrained-{new_run_name()}")
+    out = Path(config.out or MODELS_DIR / f"pretrained-{new_run_name()}")
     checkpoints = out / CHECKPOINTS
-    if (out / "config.json").is_file():
+    if is_encoder_dir(out):
         raise FileExistsError(f"{out} already holds a pre-trained encoder; choose another --out")
     last = get_last_checkpoint(str(checkpoints)) if config.resume and checkpoints.is_dir() else None
     if last:
@@ -151,23 +111,20 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
     set_seed(config.seed)
     tokenizer, model, base = _start(config, texts, last)
     checkpoints.mkdir(parents=True, exist_ok=True)
-    base_path = checkpoints / "base.json"  # what the run started from, kept across resumes
+    base_path = checkpoints / BASE_RECORD
     if last:
         base = json.loads(base_path.read_text(encoding="utf-8")) if base_path.is_file() else {}
     else:
         base_path.write_text(json.dumps(base, ensure_ascii=False), encoding="utf-8")
     max_length = min(config.max_length, model.config.max_position_embeddings)
     blocks = chunk(tokenizer, texts, max_length)
-    device = resolve_device(config.device)
     small = base.get("from_scratch", True) or is_small(model.config)
-    arguments = TrainingArguments(
-        output_dir=str(checkpoints), num_train_epochs=config.epochs, max_steps=config.max_steps,
-        learning_rate=config.learning_rate or (5e-4 if small else 5e-5),
-        per_device_train_batch_size=config.batch_size, warmup_steps=0.06, weight_decay=0.01,
-        logging_steps=10, save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
-        report_to="none", seed=config.seed, use_cpu=device.type == "cpu",
-        bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
-        disable_tqdm=not progress,
+    arguments = training_arguments(
+        str(checkpoints), config.device, config.seed, progress, num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate or (MLM_SCRATCH_LEARNING_RATE if small else PRETRAINED_LEARNING_RATE),
+        per_device_train_batch_size=config.batch_size, warmup_steps=0.06, logging_steps=10,
+        save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
     )
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=config.mlm_probability)
     trainer = Trainer(model=model, args=arguments, train_dataset=blocks, data_collator=collator,
@@ -176,34 +133,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> Path:
     info = {"base": base, "corpus": str(config.corpus), "texts": len(texts), "blocks": len(blocks),
             "steps": trainer.state.global_step, "train_loss": result.training_loss,
             "created": datetime.now(UTC).isoformat(timespec="seconds"), "config": asdict(config)}
-    _publish(out, trainer.model, tokenizer, info)
+    publish_encoder(out, trainer.model, tokenizer, info)
     print(f"pre-trained encoder written to {out}; fine-tune on it with `make train BASE_MODEL={out}`",
           file=sys.stderr)
     return out
-
-
-def _publish(out: Path, model, tokenizer, info: dict) -> None:
-    """Write the encoder into a temporary sibling, then swap it in for ``out`` (checkpoints go).
-
-    Two renames: a failure between them puts the old dir (with its checkpoints) back; a hard
-    crash there leaves it beside ``out`` under a ``.old`` name. Never a half-written encoder.
-    """
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        (staging / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
-        staging.chmod(0o755)  # mkdtemp and save_pretrained make private files; an encoder is shared
-        for file in staging.iterdir():
-            file.chmod(0o644)
-        retired = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, retired)
-        try:
-            os.replace(staging, out)
-        except BaseException:
-            os.replace(retired, out)  # put the checkpoints back where a rerun resumes from
-            raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

@@ -61,7 +61,7 @@ def test_long_text_windows_overlap_and_each_word_has_one_owner(seed_tokenizer, s
     text = seed_documents[0]["text"]
     (doc,) = encode_documents(seed_tokenizer, [text])
     max_length = 32
-    windows = make_windows(doc, 0, max_length, cls_id=2, sep_id=3)
+    windows = make_windows(doc, max_length, cls_id=2, sep_id=3)
     assert len(windows) > 3
     assert windows[0].token_start == 0 and windows[-1].token_end == len(doc.token_ids)
     for previous, following in pairwise(windows):
@@ -83,9 +83,9 @@ def test_long_text_windows_overlap_and_each_word_has_one_owner(seed_tokenizer, s
 
 def test_short_text_is_one_window(seed_tokenizer):
     (doc,) = encode_documents(seed_tokenizer, ["أرسلت لروسيا تعزيزات"])
-    (window,) = make_windows(doc, 0, 64, cls_id=2, sep_id=3)
+    (window,) = make_windows(doc, 64, cls_id=2, sep_id=3)
     assert window.input_ids == [2, *doc.token_ids, 3]
-    assert make_windows(encode_documents(seed_tokenizer, [""])[0], 0, 64, 2, 3) == []
+    assert make_windows(encode_documents(seed_tokenizer, [""])[0], 64, 2, 3) == []
 
 
 TEXT = "قال «مصدر خاص» إن قوات النظام أرسلت لروسيا (طريق تدمر – السخنة)."

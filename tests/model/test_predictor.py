@@ -31,7 +31,7 @@ def _check(texts, documents):
             for span in spans:
                 assert 0 <= span.start < span.end <= len(text)
                 assert text[span.start:span.end] == span.text
-                assert 0.0 <= span.score <= 1.0
+                assert 0.0 <= span.confidence <= 1.0
                 if isinstance(span, Claim):
                     for inner in span.entities + ([span.source] if span.source else []):
                         assert text[inner.start:inner.end] == inner.text
@@ -70,6 +70,7 @@ def test_bert_base_shaped_model_dir_loads_and_predicts(tmp_path, seed_tokenizer,
     import torch
     from transformers import BertConfig, BertModel
 
+    from model.modeldir import ModelDir
     from model.network import MultiLayerTagger, layer_tags_from_schema
     from model.predictor import Predictor
     from model.schema import Schema
@@ -78,9 +79,8 @@ def test_bert_base_shaped_model_dir_loads_and_predicts(tmp_path, seed_tokenizer,
     assert (config.num_hidden_layers, config.hidden_size, config.vocab_size) == (12, 768, 30000)
     torch.manual_seed(0)
     schema = Schema.load()
-    MultiLayerTagger(BertModel(config, add_pooling_layer=False), layer_tags_from_schema(schema)).save(tmp_path)
-    seed_tokenizer.save_pretrained(tmp_path)
-    schema.save(tmp_path / "schema.yaml")
+    tagger = MultiLayerTagger(BertModel(config, add_pooling_layer=False), layer_tags_from_schema(schema))
+    ModelDir(tmp_path).write_loadable(tagger, seed_tokenizer, schema)
 
     predictor = Predictor.load(tmp_path, device="cpu")
     assert predictor.max_length == 512

@@ -8,9 +8,9 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
+from model.modeldir import INFO_FILE, point_current
 from serve.app import create_app
 from tests.serve.helpers import make_settings
-from training.modeldir import point_current
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +43,7 @@ def models(tmp_path, tiny_model_dir):
     """models/{run-a,run-b}: copies of the tiny model named apart, current -> run-a."""
     for name in ("run-a", "run-b"):
         shutil.copytree(tiny_model_dir, tmp_path / name)
-        info_path = tmp_path / name / "rasd.json"
+        info_path = tmp_path / name / INFO_FILE
         info = json.loads(info_path.read_text(encoding="utf-8"))
         info_path.write_text(json.dumps({**info, "name": name, "version": name}), encoding="utf-8")
     point_current(tmp_path, "run-a")

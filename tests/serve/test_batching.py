@@ -11,12 +11,12 @@ import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from model.modeldir import point_current
 from serve.app import create_app
 from serve.batching import MicroBatcher, estimate_tokens
 from serve.cli import app as cli
 from serve.inference import Prediction
 from tests.serve.helpers import assert_offsets_match, make_settings
-from training.modeldir import point_current
 
 
 class Spy:

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
+from model.modeldir import point_current
 from model.predictor import Predictor
 from serve.app import create_app
 from serve.inference import InferenceService
 from tests.serve.helpers import assert_offsets_match, make_settings
-from training.modeldir import point_current
 
 
 def wait_for_reload(client, seconds: float = 30) -> None:

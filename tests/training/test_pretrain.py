@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from training.pretrain import CorpusError, PretrainConfig, pretrain, read_corpus
+from model.modeldir import ENCODER_INFO_FILE
+from training.config import PretrainConfig
+from training.pretrain import CorpusError, pretrain, read_corpus
 
 
 def _tiny(corpus, out, **overrides):
@@ -53,7 +55,7 @@ def test_pretrain_resumes_and_output_works_as_base_model(tmp_path, corpus, monke
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # killed after the last checkpoint, before publishing
 
-    monkeypatch.setattr(pretrain_module, "_publish", crash)
+    monkeypatch.setattr(pretrain_module, "publish_encoder", crash)
     with pytest.raises(KeyboardInterrupt):
         pretrain(_tiny(corpus, out, max_steps=2))
     assert (out / "checkpoints" / "checkpoint-2").is_dir()
@@ -61,7 +63,7 @@ def test_pretrain_resumes_and_output_works_as_base_model(tmp_path, corpus, monke
 
     assert pretrain(_tiny(corpus, out, max_steps=4)) == out
     assert "resuming from" in capfd.readouterr().err
-    info = json.loads((out / "pretrain.json").read_text())
+    info = json.loads((out / ENCODER_INFO_FILE).read_text())
     assert info["steps"] == 4 and info["base"]["used"] == "compact" and info["texts"] == 2
     assert not (out / "checkpoints").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "encoder"]  # no staging left
@@ -70,7 +72,8 @@ def test_pretrain_resumes_and_output_works_as_base_model(tmp_path, corpus, monke
     assert not base.is_compact and base.small and base.used == str(out.resolve())
     assert type(base.encoder).__name__ == "BertModel"  # the MLM head is dropped
     from model.schema import Schema
-    from training.train import COMPACT_LEARNING_RATE, TrainConfig, fit
+    from training.config import COMPACT_LEARNING_RATE, TrainConfig
+    from training.train import fit
 
     config = TrainConfig(base_model=str(out), epochs=1, max_length=64, device="cpu")
     _, tuned_base, _, chosen = fit(seed_documents[:1], Schema.load(), config, progress=False)

@@ -19,7 +19,7 @@ def test_overfit_one_article_then_save_reload_predict(tmp_path, seed_documents):
     """A tiny encoder memorises one seed article; the reloaded model dir predicts the same spans."""
     from model.predictor import Predictor
     from model.schema import Schema
-    from training.metrics import score
+    from training.metrics import span_metrics
     from training.train import train
 
     document = seed_documents[0]
@@ -27,14 +27,17 @@ def test_overfit_one_article_then_save_reload_predict(tmp_path, seed_documents):
                          epochs=40, learning_rate=5e-3)
     model_dir = train(config)
     assert (tmp_path / "models" / "current").resolve() == model_dir.resolve()
-    for name in ("model.safetensors", "config.json", "labels.json", "schema.yaml", "rasd.json", "README.md",
-                 "metrics.json", "training_config.json", "plots/loss.png", "plots/f1.png", "tokenizer.json"):
+    from model import modeldir
+
+    assert not modeldir.ModelDir(model_dir).check().missing()
+    for name in (modeldir.INFO_FILE, modeldir.CARD_FILE, modeldir.METRICS_FILE, modeldir.TRAINING_CONFIG_FILE,
+                 f"{modeldir.PLOTS_DIR}/loss.png", f"{modeldir.PLOTS_DIR}/f1.png", "tokenizer.json"):
         assert (model_dir / name).is_file(), name
     before = json.loads((model_dir / "metrics.json").read_text())  # scored in memory, before saving
 
     predictor = Predictor.load(model_dir, device="cpu")
     (predicted,) = predictor.predict([document["text"]])
-    after = score([document], [predicted], Schema.load())
+    after = span_metrics([document], [predicted], Schema.load())
     for layer, body in after["layers"].items():
         assert body["micro"] == before["layers"][layer]["micro"], layer
     assert after["layers"]["entities"]["micro"]["f1"] >= 0.95
@@ -55,7 +58,9 @@ def test_unreachable_base_model_falls_back_to_compact(tmp_path, seed_documents, 
     err = capfd.readouterr().err
     assert "Could not load the base encoder 'rasd-tests/no-such-encoder'" in err
     assert "Training continues with the compact offline encoder" in err
-    base = json.loads((model_dir / "rasd.json").read_text())["base"]
+    from model.modeldir import ModelDir
+
+    base = ModelDir(model_dir).info()["base"]
     assert base["used"] == "compact" and base["requested"] == "rasd-tests/no-such-encoder"
     assert base["fallback_reason"].startswith("Could not load the base encoder")
     assert base["fallback_reason"] in (model_dir / "README.md").read_text()
@@ -73,14 +78,14 @@ def test_unreachable_hub_fails_fast_without_retries(monkeypatch):
     monkeypatch.setattr(base_module.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(base_module, "get_session", lambda: Unreachable())
     base = base_module.load_base("rasd-tests/no-such-encoder", ["نص قصير عن قوات النظام"] * 3,
-                                 vocab_size=200, hidden_size=32, layers=1, heads=1)
+                                 vocab_size=200, hidden_size=32, layers=1)
     assert base.is_compact
     assert "unreachable: ConnectionError" in base.fallback_reason
 
 
 def test_failure_while_saving_leaves_current_untouched(tmp_path, seed_documents, monkeypatch):
     import training.train as train_module
-    from training.modeldir import point_current
+    from model.modeldir import point_current
 
     models_dir = tmp_path / "models"
     (models_dir / "old-run").mkdir(parents=True)
