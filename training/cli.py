@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import fields
 from pathlib import Path
+from typing import get_type_hints
 
 import typer
+from typer.models import ArgumentInfo
 
 from model.modeldir import CURRENT
 from model.paths import MODELS_DIR, REPORTS_DIR
@@ -15,45 +18,56 @@ from training.config import DEVICE_HELP, PretrainConfig, TrainConfig, default_of
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="rasd: annotations, training, evaluation.")
 
 
-def train_option(name: str, *declarations: str, help_suffix: str = "", **options):
-    """A typer option whose default and help come from TrainConfig's field ``name``."""
-    return typer.Option(default_of(TrainConfig, name), *declarations,
-                        help=help_of(TrainConfig, name) + help_suffix, **options)
+# Where a command-line option is not just the field's name: a short flag, an environment variable.
+FLAGS = {"learning_rate": ("--lr",)}
+ENVVARS = {"base_model": "BASE_MODEL", "epochs": "EPOCHS", "seed": "SEED"}
 
 
-def pretrain_option(name: str, *declarations: str, **options):
-    """A typer option (or, for a field without default, argument) from PretrainConfig's field ``name``."""
-    default, help_text = default_of(PretrainConfig, name), help_of(PretrainConfig, name)
-    if default is ...:
-        return typer.Argument(..., help=help_text, **options)
-    return typer.Option(default, *declarations, help=help_text, **options)
+def config_parameters(config_class, help_suffixes: dict[str, str] | None = None,
+                      exclude: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    """One command-line parameter per field of ``config_class`` (but ``exclude``), with the field's
+    default, type and help: a field without default is an argument, a list field an optional one."""
+    hints = get_type_hints(config_class)
+    parameters = []
+    for spec in fields(config_class):
+        if spec.name in exclude:
+            continue
+        name, default = spec.name, default_of(config_class, spec.name)
+        help_text = help_of(config_class, name) + (help_suffixes or {}).get(name, "")
+        if default is ...:
+            declared = typer.Argument(..., help=help_text)
+        elif isinstance(default, list):
+            declared = typer.Argument(None, help=help_text)
+        else:
+            declared = typer.Option(default, *FLAGS.get(name, ()), envvar=ENVVARS.get(name), help=help_text)
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=declared,
+                                            annotation=hints[name]))
+    return parameters
 
 
-# Options that `train` and `eval` share: both fit the same model, eval once per fold.
-ANNOTATIONS = typer.Argument(None, help=help_of(TrainConfig, "annotations"))
-BASE_MODEL = train_option("base_model", "--base-model", envvar="BASE_MODEL")
-EPOCHS = train_option("epochs", envvar="EPOCHS")
-SEED = train_option("seed", envvar="SEED")
-LEARNING_RATE = train_option("learning_rate", "--lr")
-BATCH_SIZE = train_option("batch_size")
-MAX_LENGTH = train_option("max_length")
-COMPACT_HIDDEN = train_option("compact_hidden")
-COMPACT_LAYERS = train_option("compact_layers")
-COMPACT_EPOCHS = train_option("compact_epochs")
-SCHEMA = train_option("schema")
+def config_command(name: str, config_class, help_suffixes: dict[str, str] | None = None,
+                   exclude: tuple[str, ...] = ()):
+    """Register the decorated function as command ``name`` with its own parameters followed by
+    one per field of ``config_class`` (it receives those as keyword arguments)."""
+    def register(function):
+        own = [parameter for parameter in inspect.signature(function).parameters.values()
+               if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+        extra = config_parameters(config_class, help_suffixes, exclude)
+        # Arguments first (in order), then every option.
+        ordered = [p for p in extra if isinstance(p.default, ArgumentInfo)] + own + \
+                  [p for p in extra if not isinstance(p.default, ArgumentInfo)]
+        function.__signature__ = inspect.Signature(
+            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in ordered])
+        return app.command(name)(function)
+
+    return register
 
 
 def config_from(config_class, arguments: dict):
-    """A ``config_class`` from a command's arguments: every argument named like one of its fields
-    (paths become strings, as the dataclasses hold them)."""
+    """A ``config_class`` from a command's arguments: every argument named like one of its fields."""
     values = {spec.name: arguments[spec.name] for spec in fields(config_class) if spec.name in arguments}
-    for name, value in values.items():
-        if isinstance(value, Path):
-            values[name] = str(value)
-        elif isinstance(value, list):
-            values[name] = [str(item) for item in value]
-    if "annotations" in values and values["annotations"] is None:
-        values["annotations"] = []
+    if "annotations" in values:
+        values["annotations"] = [str(path) for path in values["annotations"] or []]
     return config_class(**values)
 
 
@@ -84,28 +98,13 @@ def validate_command(
     typer.echo(f"{len(report.documents)} document(s) in {len(files)} file(s): all valid.")
 
 
-@app.command("train")
-def train_command(
-    annotations: list[Path] = ANNOTATIONS,
-    base_model: str = BASE_MODEL,
-    epochs: float = EPOCHS,
-    seed: int = SEED,
-    learning_rate: float = LEARNING_RATE,
-    batch_size: int = BATCH_SIZE,
-    max_length: int = MAX_LENGTH,
-    compact_hidden: int = COMPACT_HIDDEN,
-    compact_layers: int = COMPACT_LAYERS,
-    compact_epochs: float = COMPACT_EPOCHS,
-    device: str = train_option("device"),
-    models_dir: Path = train_option("models_dir"),
-    schema: Path = SCHEMA,
-) -> None:
+@config_command("train", TrainConfig)
+def train_command(**settings) -> None:
     """Train on validated annotations; write models/<timestamp>/ atomically and repoint models/current."""
     from training.train import AnnotationError, train
 
-    config = config_from(TrainConfig, locals())
     try:
-        train(config)
+        train(config_from(TrainConfig, settings))
     except AnnotationError as error:
         typer.echo(f"training refused: {error}", err=True)
         raise typer.Exit(1)
@@ -203,29 +202,16 @@ def preannotate_command(
                + (f"; {len(summary.problems)} input record(s) unreadable" if summary.problems else ""))
 
 
-@app.command("eval")
-def eval_command(
-    annotations: list[Path] = ANNOTATIONS,
-    base_model: str = BASE_MODEL,
-    epochs: float = EPOCHS,
-    seed: int = SEED,
-    learning_rate: float = LEARNING_RATE,
-    batch_size: int = BATCH_SIZE,
-    max_length: int = MAX_LENGTH,
-    compact_hidden: int = COMPACT_HIDDEN,
-    compact_layers: int = COMPACT_LAYERS,
-    compact_epochs: float = COMPACT_EPOCHS,
-    device: str = train_option("device", help_suffix=" (for fitting; held-out prediction runs on cpu)"),
-    out_dir: Path = typer.Option(REPORTS_DIR, help="where eval.md and eval.json are written"),
-    schema: Path = SCHEMA,
-) -> None:
+@config_command("eval", TrainConfig, {"device": " (for fitting; held-out prediction runs on cpu)"},
+                exclude=("models_dir",))  # eval publishes no model
+def eval_command(out_dir: Path = typer.Option(REPORTS_DIR, help="where eval.md and eval.json are written"),
+                 **settings) -> None:
     """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
     from training.evaluate import evaluate, print_summary
     from training.train import AnnotationError
 
-    config = config_from(TrainConfig, locals())
     try:
-        metrics = evaluate(config, out_dir)
+        metrics = evaluate(config_from(TrainConfig, settings), out_dir)
     except (AnnotationError, ValueError) as error:
         typer.echo(f"evaluation refused: {error}", err=True)
         raise typer.Exit(1)
@@ -233,30 +219,13 @@ def eval_command(
     typer.echo(f"report written to {out_dir / 'eval.md'} and {out_dir / 'eval.json'}", err=True)
 
 
-@app.command("pretrain")
-def pretrain_command(
-    corpus: Path = pretrain_option("corpus"),
-    base_model: str = pretrain_option("base_model", "--base-model", envvar="BASE_MODEL"),
-    out: Path = pretrain_option("out"),
-    epochs: float = pretrain_option("epochs", envvar="EPOCHS"),
-    max_steps: int = pretrain_option("max_steps"),
-    resume: bool = pretrain_option("resume", "--resume/--no-resume"),
-    learning_rate: float = pretrain_option("learning_rate", "--lr"),
-    batch_size: int = pretrain_option("batch_size"),
-    max_length: int = pretrain_option("max_length"),
-    mlm_probability: float = pretrain_option("mlm_probability"),
-    save_steps: int = pretrain_option("save_steps"),
-    vocab_size: int = pretrain_option("vocab_size"),
-    compact_hidden: int = pretrain_option("compact_hidden"),
-    compact_layers: int = pretrain_option("compact_layers"),
-    seed: int = pretrain_option("seed", envvar="SEED"),
-    device: str = pretrain_option("device"),
-) -> None:
+@config_command("pretrain", PretrainConfig)
+def pretrain_command(**settings) -> None:
     """Masked-LM pre-training on unlabelled articles; the output dir works as BASE_MODEL."""
     from training.pretrain import CorpusError, pretrain
 
     try:
-        pretrain(config_from(PretrainConfig, locals()))
+        pretrain(config_from(PretrainConfig, settings))
     except (CorpusError, FileExistsError) as error:
         typer.echo(f"pretraining refused: {error}", err=True)
         raise typer.Exit(1)

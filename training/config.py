@@ -62,7 +62,7 @@ class TrainConfig:
 
 @dataclass
 class PretrainConfig:
-    corpus: str = _setting(help="folder of .txt files (recursive) or JSONL with a 'text' field")
+    corpus: str = _setting(help="folder of .txt files (recursive), or JSONL / CSV with a 'text' field (gz ok)")
     base_model: str = _setting(DEFAULT_BASE_MODEL,
                                "'compact' (from scratch), or a hub id / local dir to continue")
     out: str | None = _setting(None, "output dir (default: models/pretrained-<timestamp>); "

@@ -26,10 +26,9 @@ from pathlib import Path
 
 import typer
 
+from model.paths import REPO_ROOT, SCHEMA_PATH
 from model.schema import Schema
 from model.words import cuts_word
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -108,7 +107,7 @@ def _bracketed(record: dict, schema: Schema, layer: str) -> str:
 def main(
     marks: list[Path] = typer.Argument(..., help="marks files, one per document"),
     out: Path = typer.Option(None, help="JSONL to write when every mark resolves"),
-    schema_path: Path = typer.Option(REPO_ROOT / "annotations" / "schema.yaml", "--schema"),
+    schema_path: Path = typer.Option(SCHEMA_PATH, "--schema"),
     show: bool = typer.Option(False, help="print each document with its spans bracketed, per layer"),
 ) -> None:
     """Resolve marks files into annotation records (see the module docstring for the format)."""

@@ -1,6 +1,6 @@
 """Model suggestions as annotation tasks (Label Studio or doccano), optionally ranked by doubt.
 
-Input: anything the batch scorer reads (:func:`serve.sources.read_records`: a folder of .txt,
+Input: anything the batch scorer reads (:func:`model.inputs.read_records`: a folder of .txt,
 JSONL/CSV with ``text_field``, gz allowed). Records it cannot read (empty, not UTF-8) are
 returned as problems, not written. Output:
 
@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.inputs import Fields, read_records
 from model.predictor import Predictor, WordScores
-from serve.sources import Fields, read_records
 from training.formats import doccano, labelstudio
 from training.formats.common import write_jsonl
 from training.validate import Problem
@@ -49,7 +49,6 @@ class Suggestion:
 class Summary:
     written: int = 0
     problems: list[Problem] = field(default_factory=list)
-    out: Path | None = None
     config: Path | None = None
 
 
@@ -92,7 +91,7 @@ def preannotate(source: Path, out: Path, fmt: str, predictor: Predictor, rank: s
     """Suggest spans for every readable document of ``source`` and write tasks to ``out``."""
     if fmt not in TASK_FORMATS or rank not in RANKS:
         raise ValueError(f"format must be one of {TASK_FORMATS} and rank one of {RANKS}")
-    summary = Summary(out=Path(out))
+    summary = Summary()
     readable = []
     for record in read_records(Path(source), Fields(text=text_field)):
         if record.error:

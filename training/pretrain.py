@@ -1,14 +1,15 @@
 """Domain-adaptive masked-LM pre-training on unlabelled articles: ``make pretrain CORPUS=...``.
 
-Contract: reads a folder of ``.txt`` files (searched recursively) or a JSONL file whose
-records carry a ``text`` field; trains a masked LM with the transformers Trainer and
-``DataCollatorForLanguageModeling``: from scratch for the compact encoder (tokenizer trained
-on the corpus plus the annotated texts), or continuing a pretrained one (hub id or local
-dir; an unreachable one falls back to compact with the same paragraph as training).
-Checkpoints go to ``OUT/checkpoints`` and a rerun with the same ``--out`` resumes from the
-last one. The finished encoder (weights, config, tokenizer, ``pretrain.json``) replaces
-``OUT`` in one rename, so ``OUT`` works as ``BASE_MODEL`` for ``make train``: the tagger
-loads it with AutoModel and the MLM head is dropped. It does not fine-tune a tagger.
+Contract: reads what batch scoring reads (a folder of ``.txt`` files searched recursively,
+or a JSONL / CSV file whose records carry a ``text`` field; gz ok); trains a masked LM with
+the transformers Trainer and ``DataCollatorForLanguageModeling``: from scratch for the
+compact encoder (tokenizer trained on the corpus plus the annotated texts), or continuing a
+pretrained one (hub id or local dir; an unreachable one falls back to compact with the same
+paragraph as training). Checkpoints go to ``OUT/checkpoints`` and a rerun with the same
+``--out`` resumes from the last one. The finished encoder (weights, config, tokenizer,
+``pretrain.json``) replaces ``OUT`` in one rename (:func:`model.modeldir.publish_encoder`),
+so ``OUT`` works as ``BASE_MODEL`` for ``make train``: the tagger loads it with AutoModel and
+the MLM head is dropped. It does not fine-tune a tagger.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from transformers import AutoModelForMaskedLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
+from model.inputs import Fields, read_records
 from model.modeldir import is_encoder_dir, new_run_name, publish_encoder
 from model.paths import MODELS_DIR
 from training.base import is_small, load_base, training_arguments
@@ -37,30 +39,19 @@ class CorpusError(ValueError):
 
 
 def read_corpus(path: Path) -> list[str]:
-    """Non-empty texts from a folder of .txt files (recursive, sorted) or a JSONL with ``text``."""
-    if not path.exists():
-        raise CorpusError(f"corpus {path} does not exist; give a folder of .txt files or a JSONL file")
-    if path.is_dir():
-        files = sorted(path.rglob("*.txt"))
-        if not files:
-            raise CorpusError(f"corpus folder {path} holds no .txt files")
-        texts = [file.read_text(encoding="utf-8", errors="replace") for file in files]
-    else:
-        texts = []
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise CorpusError(f"{path}:{number}: not JSON ({error.msg}); expected one object per line "
-                                      'with a "text" field') from error
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
-                    texts.append(record["text"])
-    texts = [text for text in texts if text.strip()]
+    """Non-empty texts of ``path``, read like batch scoring's inputs (:func:`model.inputs.read_records`:
+    a folder of .txt searched recursively, JSONL or CSV with a ``text`` field, gz ok; no ids
+    needed). Records without text are skipped; a corpus with no text at all is an error."""
+    try:
+        records = list(read_records(path, Fields(id=None)))
+    except (FileNotFoundError, ValueError) as error:
+        raise CorpusError(f"corpus: {error}; give a folder of .txt files or a JSONL file") from None
+    if path.is_dir() and not records:
+        raise CorpusError(f"corpus folder {path} holds no .txt files")
+    texts = [record.text for record in records if record.error is None]
     if not texts:
-        raise CorpusError(f"corpus {path} holds no text (empty files, or no record with a non-empty \"text\")")
+        problems = "; ".join(f"{record.source}:{record.line or 1}: {record.error}" for record in records[:3])
+        raise CorpusError(f"corpus {path} holds no text ({problems or 'nothing to read'})")
     return texts
 
 
@@ -75,12 +66,7 @@ def chunk(tokenizer, texts: list[str], max_length: int) -> list[dict]:
 
 
 def _annotation_texts() -> list[str]:
-    texts = []
-    for path in resolve_paths(None):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line).get("text", ""))
-    return texts
+    return [record.text for path in resolve_paths(None) for record in read_records(path) if record.error is None]
 
 
 def _start(config: PretrainConfig, texts: list[str], last: str | None) -> tuple[object, object, dict]:

@@ -8,16 +8,14 @@ it never rewrites a file.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.inputs import json_lines
+from model.paths import ANNOTATIONS_DIR, ANNOTATIONS_GLOB, REPO_ROOT
 from model.schema import Schema
 from model.words import cuts_word
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GLOB = "annotations/*.jsonl"
 
 
 @dataclass(frozen=True)
@@ -95,13 +93,7 @@ def span_problems(record: dict, schema: Schema, path: str, line: int) -> list[Pr
     return problems
 
 
-def _record_problems(raw: str, schema: Schema, path: str, line: int) -> tuple[dict | None, list[Problem]]:
-    try:
-        record = json.loads(raw)
-    except json.JSONDecodeError as error:
-        return None, [Problem(path, line, f"invalid JSON: {error.msg} at column {error.colno}")]
-    if not isinstance(record, dict):
-        return None, [Problem(path, line, "a line must be a JSON object")]
+def _record_problems(record: dict, schema: Schema, path: str, line: int) -> tuple[dict | None, list[Problem]]:
     missing = [key for key in ("id", "text", "spans") if key not in record]
     if missing:
         return None, [Problem(path, line, f"missing field(s): {', '.join(missing)}")]
@@ -112,7 +104,7 @@ def _record_problems(raw: str, schema: Schema, path: str, line: int) -> tuple[di
     problems = span_problems(record, schema, path, line)
     source = (record.get("meta") or {}).get("source")
     if source:
-        source_path = REPO_ROOT / source
+        source_path = REPO_ROOT / source  # meta.source is relative to the checkout (seeds/...)
         if not source_path.is_file():
             problems.append(Problem(path, line, f"meta.source {source!r} does not exist"))
         elif source_path.read_text(encoding="utf-8") != record["text"]:
@@ -125,16 +117,12 @@ def validate(paths: list[Path], schema: Schema) -> Report:
     report = Report()
     seen_ids: dict[str, str] = {}
     for path in paths:
-        # Split on b"\n" only: str.splitlines() would also break on U+2028 inside a JSON string.
-        for number, raw_bytes in enumerate(Path(path).read_bytes().split(b"\n"), start=1):
-            try:
-                raw = raw_bytes.decode("utf-8")
-            except UnicodeDecodeError as error:
-                report.problems.append(Problem(str(path), number, f"not UTF-8 (byte {error.start})"))
+        for item in json_lines(path):
+            number = item.line
+            if item.error:
+                report.problems.append(Problem(str(path), number, item.error))
                 continue
-            if not raw.strip():
-                continue
-            record, problems = _record_problems(raw, schema, str(path), number)
+            record, problems = _record_problems(item.value, schema, str(path), number)
             report.problems += problems
             if record is None:
                 continue
@@ -171,4 +159,4 @@ def resolve_paths(paths: list[Path] | None) -> list[Path]:
     """The files named, or every ``annotations/*.jsonl`` when none are."""
     if paths:
         return list(paths)
-    return sorted(REPO_ROOT.glob(DEFAULT_GLOB))
+    return sorted(ANNOTATIONS_DIR.glob(ANNOTATIONS_GLOB))

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from model.modeldir import INFO_FILE, point_current
-from serve.app import create_app
+from serve.api.app import create_app
 from tests.serve.helpers import make_settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from unittest import mock
 
-from serve.settings import Settings
+from serve.api.settings import Settings
 
 
 def make_settings(model_dir, **overrides) -> Settings:

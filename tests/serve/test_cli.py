@@ -8,7 +8,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from serve.app import create_app
+from model.modeldir import LABELS_FILE
+from serve.api.app import create_app
 from serve.cli import app as cli
 from tests.serve.helpers import assert_offsets_match, make_settings
 
@@ -31,7 +32,7 @@ def test_missing_model_dir_says_run_make_train(tmp_path, started):
 
 def test_a_dir_that_is_not_a_model_is_refused(tmp_path, started):
     result = runner.invoke(cli, ["api", "--model-dir", str(tmp_path)])
-    assert result.exit_code == 1 and "labels.json" in result.output and not started
+    assert result.exit_code == 1 and LABELS_FILE in result.output and not started
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without a GPU")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from model.paths import REPO_ROOT as REPO
 from model.schema import Schema
 from training.formats import FORMATS, export_annotations, import_annotations
 from training.formats.common import ImportOptions, ReadOptions, read_annotations, write_jsonl
 from training.validate import validate
 
-REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "annotations" / "seeds.jsonl"
 SCHEMA = Schema.load()
 TEXT = "قصفت الطائرات الروسية مطار تدمر أمس، وقال مصدر خاص إن 150 عنصراً وصلوا."

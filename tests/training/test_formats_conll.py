@@ -3,13 +3,13 @@
 import json
 from pathlib import Path
 
+from model.paths import REPO_ROOT as REPO
 from model.schema import Schema
 from model.words import word_spans
 from training.formats import export_annotations, import_annotations
 from training.formats.common import ImportOptions, ReadOptions, read_annotations, write_jsonl
 from training.validate import validate
 
-REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Schema.load()
 
 # Two documents; the second has two adjacent GPEs, where IOB1 needs its B- tag.

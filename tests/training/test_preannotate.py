@@ -15,12 +15,12 @@ from xml.etree import ElementTree
 
 import pytest
 
+from model.paths import REPO_ROOT as REPO
 from model.predictor import WordScores
 from training.formats import import_annotations
 from training.formats.common import ImportOptions
 from training.preannotate import preannotate, suggest, uncertainty
 
-REPO = Path(__file__).resolve().parents[2]
 SHORT = "قصفت الطائرات الروسية مطار تدمر أمس، وقال مصدر خاص إن 150 عنصراً وصلوا."
 
 

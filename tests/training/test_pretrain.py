@@ -39,7 +39,7 @@ def test_read_corpus_folder_and_jsonl(tmp_path, corpus, seed_documents):
     (lambda tmp: tmp / "missing", "does not exist"),
     (lambda tmp: (tmp / "none").mkdir() or tmp / "none", "no .txt files"),
     (lambda tmp: (tmp / "e.jsonl").write_text("\n") and tmp / "e.jsonl", "holds no text"),
-    (lambda tmp: (tmp / "b.jsonl").write_text("not json\n") and tmp / "b.jsonl", "b.jsonl:1: not JSON"),
+    (lambda tmp: (tmp / "b.jsonl").write_text("not json\n") and tmp / "b.jsonl", "b.jsonl:1: invalid JSON"),
 ])
 def test_bad_corpus_is_a_clear_error(tmp_path, make, message):
     with pytest.raises(CorpusError, match=message):

@@ -3,14 +3,13 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from model.paths import REPO_ROOT as REPO
 from model.schema import Schema
 from training.validate import validate
 
-REPO = Path(__file__).resolve().parents[2]
 TEXT = "قصف الطيران الروسي مطار تدمر، وقتل 5 عناصر."
 
 
@@ -22,7 +21,7 @@ def line(spans, **extra):
 
 CASES = [
     ('{"id": "x", "text": "قصف"', "invalid JSON: Expecting ',' delimiter at column 26"),
-    ('["not", "an", "object"]', "a line must be a JSON object"),
+    ('["not", "an", "object"]', "line is a JSON list, not an object"),
     ('{"id": "x", "spans": []}', "missing field(s): text"),
     (line([{"start": 0, "end": 3}]), "spans[0] is missing field(s) label"),
     (line([{"start": 30, "end": 99, "label": "GPE"}]), "offsets out of range or empty (text has 43 characters)"),

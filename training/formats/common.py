@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from model.inputs import json_lines
 from model.schema import Schema
 from model.words import cuts_word, is_word_char, word_spans
 from training.validate import Problem, span_problems
@@ -200,9 +201,14 @@ def collect(sources: Iterable[Source], options: ImportOptions) -> ImportResult:
 
 
 def read_annotations(path: str | Path) -> list[dict]:
-    """The records of a rasd annotation JSONL file (blank lines skipped; no checks here)."""
-    lines = Path(path).read_bytes().decode("utf-8").split("\n")
-    return [json.loads(line) for line in lines if line.strip()]
+    """The records of a rasd annotation JSONL file (blank lines skipped; no span checks here).
+    Raises ValueError at the first line that is not a JSON object (``make validate`` lists them all)."""
+    records = []
+    for item in json_lines(Path(path)):
+        if item.error:
+            raise ValueError(f"{path}:{item.line}: {item.error}")
+        records.append(item.value)
+    return records
 
 
 def write_jsonl(records: Iterable[dict], path: str | Path) -> None:

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from model.predictor import Predictor
-from serve.app import create_app
-from serve.inference import InferenceService
+from serve.api.app import create_app
+from serve.api.inference import InferenceService
 from tests.serve.helpers import assert_offsets_match, make_settings
 
 

@@ -105,6 +105,12 @@ class ModelRef(BaseModel):
     name: str = Field(examples=["20250101-120000"])
     version: str | None = Field(None, examples=["1"])
 
+    @classmethod
+    def from_info(cls, info: dict) -> ModelRef:
+        """The reference of a model from its info (``rasd.json`` as loaded by the Predictor)."""
+        version = info.get("version")
+        return cls(name=str(info.get("name", "unknown")), version=str(version) if version else None)
+
 
 class PredictResponse(BaseModel):
     """One document per input text, in order (a single ``text`` gives a list of one).

@@ -12,24 +12,24 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from model.modeldir import point_current
-from serve.app import create_app
-from serve.batching import MicroBatcher, estimate_tokens
+from serve.api.app import create_app
+from serve.api.batching import MicroBatcher, estimate_tokens
+from serve.api.inference import Prediction
 from serve.cli import app as cli
-from serve.inference import Prediction
 from tests.serve.helpers import assert_offsets_match, make_settings
 
 
 class Spy:
-    """Stands in for ``service.predict``: records each call's texts, can hold the first call until
+    """Stands in for ``service.run``: records each call's texts, can hold the first call until
     released (so that others queue up behind it), and fails calls holding ``fail_on``."""
 
     def __init__(self, service, hold_first: bool = False, fail_on: str | None = None, delay: float = 0.0):
-        self.predict = service.predict
+        self.predict = service.run
         self.calls: list[list[str]] = []
         self.models: list[str] = []
         self.hold_first, self.fail_on, self.delay = hold_first, fail_on, delay
         self.holding, self.release = threading.Event(), threading.Event()
-        service.predict = self
+        service.run = self
 
     def __call__(self, texts: list[str]) -> Prediction:
         self.calls.append(list(texts))

@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from serve.score import ScoreOptions, errors_path, score
-from tests.serve.make_articles import write_articles
-
-REPO = Path(__file__).resolve().parents[2]
+from model.paths import REPO_ROOT as REPO
+from serve.batch.engines import ScoreOptions
+from serve.batch.logs import errors_path
+from serve.batch.run import score
+from tests.serve.batch.make_articles import write_articles
 
 
 def test_sigkill_mid_run_then_rerun_scores_every_id_once(tmp_path, tiny_model_dir):

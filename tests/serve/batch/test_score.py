@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from serve.score import ScoreOptions, errors_path, score
-from serve.sources import Fields, read_records
+from model.inputs import Fields, read_records
+from model.paths import SEEDS_DIR
+from serve.batch.engines import ScoreOptions
+from serve.batch.logs import errors_path
+from serve.batch.run import score
 from tests.serve.helpers import without_scores
 
 LAYERS = ["entities", "claims", "sources"]
@@ -24,7 +27,7 @@ def options(tiny_model_dir) -> ScoreOptions:
 
 @pytest.fixture(scope="module")
 def seed_texts() -> dict[str, str]:
-    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    seeds = SEEDS_DIR
     return {path.stem: path.read_text(encoding="utf-8") for path in sorted(seeds.glob("*.txt"))}
 
 
@@ -68,7 +71,7 @@ def test_txt_folder_ids_are_stems_and_bad_files_are_errors(tmp_path, options, se
         assert_offsets_index(seed_texts.get(result["id"], next(iter(seed_texts.values()))), result)
     errors = {e["id"]: e for e in read_jsonl(errors_path(out))}
     assert errors["empty"]["reason"] == "empty file" and errors["empty"]["file"] == "empty.txt"
-    assert errors["latin1"]["reason"].startswith("non-UTF-8 bytes")
+    assert errors["latin1"]["reason"].startswith("not UTF-8")
     assert (summary.documents, summary.errors, summary.skipped) == (6, 2, 0)
     assert summary.tokens > 0
 
@@ -98,14 +101,14 @@ def test_malformed_jsonl_lines_each_become_one_error(tmp_path, options, seed_tex
     assert [r["id"] for r in read_jsonl(out)] == ["a", "7"]
     errors = read_jsonl(errors_path(out))
     by_line = {e["line"]: (e["id"], e["reason"]) for e in errors}
-    assert by_line[2][1].startswith("bad JSON")
+    assert by_line[2][1].startswith("invalid JSON")
     assert by_line[3] == ("b", "missing text field 'text'")
     assert by_line[4] == ("c", "text is a int, not a string")
     assert by_line[6] == ("a", "duplicate id 'a', first at dump.jsonl:1")
     assert by_line[7] == (None, "missing id field 'id'")
     assert by_line[8][1] == "line is a JSON list, not an object"
     assert by_line[10] == ("blank", "empty text")
-    assert by_line[11][1].startswith("non-UTF-8 bytes")
+    assert by_line[11][1].startswith("not UTF-8")
     assert all(e["file"] == "dump.jsonl" for e in errors)
     records = len([row for row in rows if row != ""]) + 1  # and the non-UTF-8 line
     assert records == len(read_jsonl(out)) + len(errors) == summary.documents + summary.errors
@@ -133,15 +136,6 @@ def test_jsonl_gzip_and_csv_give_the_same_lines(tmp_path, options, seed_texts, n
 
     assert out.read_text(encoding="utf-8") == reference.read_text(encoding="utf-8")
     assert not errors_path(out).read_text(encoding="utf-8")
-
-
-def test_csv_records_report_their_first_line_and_bad_bytes(tmp_path):
-    path = tmp_path / "dump.csv"
-    path.write_bytes('id,text\na,"سطر\nثان"\n'.encode() + b"b,caf\xe9\n" + b"c,\n")
-    records = list(read_records(path))
-    assert [(r.id, r.line, r.error) for r in records] == [
-        ("a", 2, None), ("b", 4, "non-UTF-8 bytes in the row"), ("c", 5, "empty text")]
-    assert records[0].text == "سطر\nثان"
 
 
 def test_empty_inputs_are_one_error_each(tmp_path, options):
@@ -211,7 +205,7 @@ def test_clean_blanks_chrome_and_offsets_index_the_original(tmp_path, options, s
     options.clean = False
     score(folder, tmp_path / "raw.jsonl", options)
 
-    from serve.chrome import chrome_spans
+    from serve.batch.chrome import chrome_spans
 
     cleaned, raw = read_jsonl(tmp_path / "clean.jsonl"), read_jsonl(tmp_path / "raw.jsonl")
     assert cleaned != raw, "blanking chrome must change what the model sees on the seeds"

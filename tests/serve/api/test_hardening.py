@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serve.app import create_app
-from serve.guards import BodySizeLimitMiddleware
+from serve.api.app import create_app
+from serve.api.guards import BodySizeLimitMiddleware
 from tests.serve.helpers import assert_offsets_match, make_settings
 
 EMPTY = {"entities": [], "claims": [], "sources": []}
@@ -211,7 +211,7 @@ def test_unexpected_error_is_a_bland_500_without_traceback(tiny_model_dir):
         def explode(texts):
             raise RuntimeError("internal detail /secret/path")
 
-        app.state.service.predict = explode
+        app.state.service.run = explode
         response = client.post("/predict", json={"text": "تدمر"})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; it has been logged on the server"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve.chrome import chrome_prefix, chrome_spans, clean
+from serve.batch.chrome import chrome_prefix, chrome_spans, clean
 
 
 @pytest.mark.parametrize("line", [

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from serve.app import create_app
+from serve.api.app import create_app
 from tests.serve.helpers import make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

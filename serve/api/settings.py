@@ -14,19 +14,22 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model.modeldir import CURRENT
+from model.paths import MODELS_DIR
+
 
 class Settings(BaseSettings):
     """What ``create_app`` needs. Validation errors name the offending variable or option."""
 
     model_config = SettingsConfigDict(env_prefix="RASD_", extra="ignore")
 
-    model_dir: Path = Field(Path("models/current"), description="model dir written by `make train`")
+    model_dir: Path = Field(MODELS_DIR / CURRENT, description="model dir written by `make train`")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$",
                         description="auto, cpu or cuda[:n]; cuda runs in half precision")
     quantize: Literal["none", "int8"] = Field("none", description="int8: dynamic quantization (CPU only)")
     batch_tokens: int = Field(8192, gt=0, description="padded tokens per forward pass")
 
-    # Micro-batching (serve/batching.py): concurrent /predict requests share one Predictor call.
+    # Micro-batching (serve/api/batching.py): concurrent /predict requests share one Predictor call.
     micro_batching: bool = Field(True, description="join concurrent requests into one model call")
     max_batch_tokens: int = Field(8192, gt=0, description="estimated tokens (characters / 4) per joined call")
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="longest a request waits for others to join it")
@@ -42,8 +45,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed by CORS; empty (the default) turns CORS off")
 
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="address to bind")
+    port: int = Field(8000, ge=0, le=65535, description="port to listen on")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

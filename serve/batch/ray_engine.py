@@ -1,5 +1,7 @@
 """The Ray Data engine of batch scoring: the same Predictor and chunks, on an actor pool.
 
+An :data:`serve.batch.engines.Engine` like the local one, selected with ``--engine ray``.
+
 ``--engine ray`` connects to the Ray cluster named by ``RAY_ADDRESS`` (or the one already
 initialised in this process, or starts a local instance) and scores chunks of documents with
 ``Dataset.map_batches`` over a pool of actors that each load the Predictor once. Every row
@@ -24,7 +26,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 
-from serve.score import ChunkResult, ScoreOptions, load_predictor, score_chunk
+from serve.batch.engines import ChunkResult, ScoreOptions, load_predictor, score_chunk
 
 # Chunks per actor in one segment: enough that the pool start-up is amortised.
 CHUNKS_PER_ACTOR = 16

@@ -1,4 +1,4 @@
-"""Micro-batching: concurrent /predict requests joined into one ``InferenceService.predict`` call.
+"""Micro-batching: concurrent /predict requests joined into one ``InferenceService.run`` call.
 
 ``Predictor.predict`` already sorts the windows of all the documents it is given by length and
 packs them into forward passes, so one call over the texts of several requests does one set of
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from serve.inference import Prediction
+from serve.api.inference import Prediction
 
 # Arabic news runs ~5 characters per subword token with the compact tokenizer and ~4 with
 # CAMeLBERT's WordPiece; dividing by 4 over-counts a little, so a batch closes at its budget
@@ -30,7 +30,7 @@ SPECIAL_TOKENS = 2  # [CLS] and [SEP] of a document's (first) window
 def estimate_tokens(texts: list[str]) -> int:
     """Subword tokens ``texts`` will cost the model, estimated from characters (no tokenizer).
 
-    Blank texts cost nothing: ``InferenceService.predict`` answers them without the network.
+    Blank texts cost nothing: ``InferenceService.run`` answers them without the network.
     """
     return sum(len(text) // CHARS_PER_TOKEN + SPECIAL_TOKENS for text in texts if text.strip())
 
@@ -60,7 +60,7 @@ class MicroBatcher:
     One worker thread takes the oldest waiting request, then the next ones while their estimated
     tokens (:func:`estimate_tokens`) stay within ``max_batch_tokens`` and less than
     ``max_wait_ms`` has passed since that oldest request arrived; then it calls ``run`` once over
-    all their texts. ``run`` must answer a whole call with one model (``InferenceService.predict``
+    all their texts. ``run`` must answer a whole call with one model (``InferenceService.run``
     reads its predictor once per call, so a reload between batches is safe and none is mixed).
     An exception from ``run`` is set on every future of that batch, and the worker goes on.
     ``stop`` answers what is still queued, then ends the worker.
@@ -109,10 +109,6 @@ class MicroBatcher:
             self._pending.append(request)
             self._changed.notify()
         return request.future
-
-    def predict(self, texts: list[str]) -> Prediction:
-        """``submit(texts)`` and wait for the answer (raises what the batch raised)."""
-        return self.submit(texts).result()
 
     # -- the worker -----------------------------------------------------------------------------
 

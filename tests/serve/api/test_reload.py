@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
-from model.modeldir import point_current
+from model.modeldir import LABELS_FILE, point_current
 from model.predictor import Predictor
-from serve.app import create_app
-from serve.inference import InferenceService
+from serve.api.app import create_app
+from serve.api.inference import InferenceService
 from tests.serve.helpers import assert_offsets_match, make_settings
 
 
@@ -71,9 +71,9 @@ def test_failed_reload_keeps_the_old_model(models):
         response = client.post("/reload", params={"wait": True})
         assert response.status_code == 409
         body = response.json()
-        assert body["status"] == "failed" and "labels.json" in body["error"] and body["model"]["name"] == "run-a"
+        assert body["status"] == "failed" and LABELS_FILE in body["error"] and body["model"]["name"] == "run-a"
         assert served_name(client) == "run-a"
-        assert "labels.json" in client.get("/ready").json()["last_reload_error"]
+        assert LABELS_FILE in client.get("/ready").json()["last_reload_error"]
 
 
 def test_concurrent_requests_each_get_their_own_answer(client, seed_documents):

@@ -1,6 +1,6 @@
 """Generate scraped-looking articles from the seed sentences, for scoring tests and acceptance.
 
-``python -m tests.serve.make_articles OUT_DIR N [--seed S]`` writes ``OUT_DIR/article_00000.txt``
+``python -m tests.serve.batch.make_articles OUT_DIR N [--seed S]`` writes ``OUT_DIR/article_00000.txt``
 … : each a headline, a few paragraphs recombined from the seed paragraphs, and the page
 chrome the seeds carry (share buttons, font-size controls, "read also" teasers, footers),
 so the output looks like a real dump to the scorer. Deterministic for a given seed.
@@ -12,7 +12,8 @@ import random
 import sys
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+from model.paths import SEEDS_DIR as SEEDS
+
 CHROME_BLOCKS = [
     "Facebook\nWhatsApp\nTelegram",
     "+A\nحجم الخط\n-A",
@@ -56,7 +57,7 @@ def write_articles(folder: Path, count: int, seed: int = 0, max_paragraphs: int 
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:
-        sys.exit("usage: python -m tests.serve.make_articles OUT_DIR N [--seed S]")
+        sys.exit("usage: python -m tests.serve.batch.make_articles OUT_DIR N [--seed S]")
     seed_value = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 0
     written = write_articles(Path(sys.argv[1]), int(sys.argv[2]), seed_value)
     print(f"wrote {len(written)} articles to {sys.argv[1]}")

@@ -1,8 +1,8 @@
 """The one place the server runs the model: hold a Predictor, predict, reload and swap.
 
-Endpoints never touch a ``Predictor`` directly; they call :meth:`InferenceService.predict`,
-directly or through the micro-batcher (serve/batching.py), which calls it once per batch of
-requests; one call reads the predictor once, so no batch mixes two models across a reload.
+Endpoints never touch a ``Predictor`` directly; they call :meth:`InferenceService.run`,
+directly or through the micro-batcher (:mod:`serve.api.batching`), which calls it once per
+batch of requests; one call reads the predictor once, so no batch mixes two models across a reload.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class InferenceService:
         info = self._served[0].info
         log.info("serving %s from %s on %s", info.get("name"), self._served[1], info.get("device"))
 
-    def predict(self, texts: list[str]) -> Prediction:
+    def run(self, texts: list[str]) -> Prediction:
         """Tag ``texts`` with the current model. Raises RuntimeError when none is loaded yet.
 
         Blank texts are answered without the network: an empty document has no spans.

@@ -1,6 +1,8 @@
-"""Input readers for batch scoring: a folder of .txt, JSONL or CSV, each optionally gzipped.
+"""The one reader of input documents: a folder of .txt, JSONL or CSV, each optionally gzipped.
 
-Every reader is a generator of :class:`Record` in input order and never holds more than one
+Batch scoring (``serve.batch``), pre-annotation and pre-training (``training``) read their
+inputs here, and every JSONL file (annotations included: ``training.validate``) is parsed
+line by line with :func:`json_lines`. Every reader is a generator of :class:`Record` in input order and never holds more than one
 document in memory, so a 1 GB dump streams. A record carries either a text or an error
 reason; nothing a reader meets is skipped without a record, except blank lines in JSONL
 (they hold no document). Duplicate ids are not a reader's business: the scorer sees the
@@ -12,7 +14,8 @@ Formats (``fmt="auto"`` picks by name; ``.gz`` is stripped first):
   path relative to the folder without the ``.txt``/``.txt.gz`` suffix (``a/b.txt`` → ``a/b``,
   so a flat folder gives the file stem); the text is the whole file, verbatim.
 - ``.jsonl`` / ``.ndjson`` / ``.json``: one JSON object per line, fields ``id_field`` and
-  ``text_field``; a numeric id becomes its decimal string.
+  ``text_field``; a numeric id becomes its decimal string. With ``Fields(id=None)`` (texts
+  without ids, e.g. a pre-training corpus) the id is ``<file>:<line>``.
 - ``.csv``: a header row, then one document per record (quoted multi-line fields allowed).
 - ``.txt``: one document, id = file stem.
 
@@ -36,6 +39,7 @@ from pathlib import Path
 FORMATS = ("auto", "txt", "jsonl", "csv")
 TITLE_SEPARATOR = "\n\n"
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_BOM = b"\xef\xbb\xbf"
 # What errors="surrogateescape" turns an undecodable byte into.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 # Articles routinely exceed csv's default 128 KiB field limit.
@@ -66,9 +70,19 @@ class Record:
 class Fields:
     """Which fields of a JSONL object / CSV row hold the id, the body and the optional title."""
 
-    id: str = "id"
+    id: str | None = "id"  # None: records carry no id; it is "<file>:<line>"
     text: str = "text"
     title: str | None = None
+
+
+@dataclass
+class JsonLine:
+    """One non-blank line of a JSONL file: its 1-based number and the JSON object, or the reason
+    it is not one."""
+
+    line: int
+    value: dict | None = None
+    error: str | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -147,7 +161,7 @@ def _read_text_file(path: Path, source: str) -> Record:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        return Record(doc_id, None, source, error=f"non-UTF-8 bytes at byte {error.start}")
+        return Record(doc_id, None, source, error=f"not UTF-8 (byte {error.start})")
     return _checked(Record(doc_id, text, source))
 
 
@@ -160,7 +174,7 @@ def _checked(record: Record) -> Record:
 
 def _from_fields(values: dict, fields: Fields, source: str, line: int) -> Record:
     """Build a record from one JSON object or CSV row; every missing or mistyped field is an error."""
-    raw_id = values.get(fields.id)
+    raw_id = f"{source}:{line}" if fields.id is None else values.get(fields.id)
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or raw_id == "":
         reason = (f"missing id field {fields.id!r}" if raw_id in (None, "")
                   else f"id is a {type(raw_id).__name__}, not a string")
@@ -180,38 +194,51 @@ def _from_fields(values: dict, fields: Fields, source: str, line: int) -> Record
     return _checked(Record(doc_id, body, source, line))
 
 
+def json_lines(path: Path) -> Iterator[JsonLine]:
+    """Every non-blank line of a JSONL file (``.gz`` ok) as a JSON object, or why it is not one
+    (not UTF-8, invalid JSON, not an object). Lines end at ``\n`` only, so a U+2028 inside a
+    JSON string never splits a record; a UTF-8 byte order mark is ignored. Streams."""
+    with _open_binary(Path(path)) as handle:
+        yield from _json_lines(handle)
+
+
+def _json_lines(handle) -> Iterator[JsonLine]:
+    # Bytes, line by line: one non-UTF-8 line is one error, not a dead file.
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(_BOM)
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw.removesuffix(b"\n").decode("utf-8"))
+        except UnicodeDecodeError as error:
+            yield JsonLine(number, error=f"not UTF-8 (byte {error.start})")
+            continue
+        except json.JSONDecodeError as error:
+            yield JsonLine(number, error=f"invalid JSON: {error.msg} at column {error.colno}")
+            continue
+        if not isinstance(value, dict):
+            yield JsonLine(number, error=f"line is a JSON {type(value).__name__}, not an object")
+            continue
+        yield JsonLine(number, value)
+
+
 def _read_jsonl(path: Path, source: str, fields: Fields) -> Iterator[Record]:
     seen_any = False
     line_number = 0
     try:
         with _open_binary(path) as handle:
-            # Bytes, line by line: one non-UTF-8 line is one error, not a dead file.
-            for line_number, raw in enumerate(handle, start=1):
-                if line_number == 1:
-                    raw = raw.removeprefix(b"\xef\xbb\xbf")
-                if not raw.strip():
-                    continue
-                seen_any = True
-                yield _parse_json_line(raw, fields, source, line_number)
+            for item in _json_lines(handle):
+                seen_any, line_number = True, item.line
+                if item.error:
+                    yield Record(None, None, source, item.line, item.error)
+                else:
+                    yield _from_fields(item.value, fields, source, item.line)
     except (OSError, EOFError, zlib.error) as error:
         yield Record(None, None, source, line_number + 1, f"unreadable after line {line_number}: {error}")
         return
     if not seen_any:
         yield Record(None, None, source, error="empty file")
-
-
-def _parse_json_line(raw: bytes, fields: Fields, source: str, line: int) -> Record:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return Record(None, None, source, line, f"non-UTF-8 bytes at byte {error.start} of the line")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        return Record(None, None, source, line, f"bad JSON: {error.msg} at column {error.colno}")
-    if not isinstance(value, dict):
-        return Record(None, None, source, line, f"line is a JSON {type(value).__name__}, not an object")
-    return _from_fields(value, fields, source, line)
 
 
 def _read_csv(path: Path, source: str, fields: Fields) -> Iterator[Record]:
@@ -224,7 +251,7 @@ def _read_csv(path: Path, source: str, fields: Fields) -> Iterator[Record]:
             stream = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
             reader = csv.DictReader(stream)
             if reader.fieldnames is not None and _has_bad_bytes(reader.fieldnames):
-                yield Record(None, None, source, 1, "non-UTF-8 bytes in the header row")
+                yield Record(None, None, source, 1, "not UTF-8 (in the header row)")
                 return
             line = reader.line_num
             for row in reader:
@@ -233,7 +260,7 @@ def _read_csv(path: Path, source: str, fields: Fields) -> Iterator[Record]:
                 values = {key: value for key, value in row.items() if key is not None}
                 if _has_bad_bytes(values.values()):
                     doc_id = values.get(fields.id) if not _has_bad_bytes([values.get(fields.id)]) else None
-                    yield Record(doc_id or None, None, source, start, "non-UTF-8 bytes in the row")
+                    yield Record(doc_id or None, None, source, start, "not UTF-8 (in the row)")
                     continue
                 yield _from_fields(values, fields, source, start)
     except (OSError, EOFError, zlib.error, csv.Error) as error:

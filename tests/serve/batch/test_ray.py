@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from serve.score import ScoreOptions, errors_path, score
+from serve.batch.engines import ScoreOptions
+from serve.batch.logs import errors_path
+from serve.batch.run import score
+from tests.serve.batch.make_articles import write_articles
 from tests.serve.helpers import without_scores
-from tests.serve.make_articles import write_articles
 
 ray = pytest.importorskip("ray")
 

@@ -1,0 +1,1 @@
+"""The API's routers, one module per concern: predict (the model), info (/model), ops, pages."""
