@@ -11,7 +11,7 @@ MODEL  := models/current
 EXTRAS ?= dev
 # `--name value` when the variable is set, nothing otherwise.
 opt = $(if $($(2)),$(1) "$($(2))")
-TRAINING_OPTIONS = $(call opt,--base-model,BASE_MODEL) $(call opt,--epochs,EPOCHS) $(call opt,--seed,SEED)
+TRAINING_OPTIONS = $(call opt,--base-model,BASE_MODEL) $(ANNOTATIONS) $(call opt,--epochs,EPOCHS) $(call opt,--seed,SEED)
 SERVING_OPTIONS = $(call opt,--host,HOST) $(call opt,--port,PORT) $(call opt,--device,DEVICE)
 
 .PHONY: help install validate test train eval pretrain serve run score preannotate bench
@@ -37,8 +37,8 @@ test: $(STAMP)  ## the whole test suite (tiny encoders, offline)
 train: $(STAMP)  ## train on annotations/*.jsonl -> models/<timestamp>, repoint models/current
 	$(PY) -m training train $(TRAINING_OPTIONS)
 
-eval: $(STAMP)  ## leave-one-document-out cross-validation -> reports/eval.{md,json}
-	$(PY) -m training eval $(TRAINING_OPTIONS)
+eval: $(STAMP)  ## held-out scores beside baselines -> reports/eval.{md,json} [TEST=file.jsonl CURVE=5,15,30]
+	$(PY) -m training eval $(TRAINING_OPTIONS) $(call opt,--test,TEST) $(call opt,--curve,CURVE) $(call opt,--out-dir,OUT)
 
 pretrain: $(STAMP)  ## masked-LM pre-training on CORPUS (folder of .txt or JSONL) -> OUT [MAX_STEPS=]
 	@test -n "$(CORPUS)" || { echo "usage: make pretrain CORPUS=path [BASE_MODEL=compact] [OUT=dir]"; exit 2; }

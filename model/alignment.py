@@ -12,6 +12,7 @@ on both sides (the larger of the two minimum distances to a window edge).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from model.words import is_word_char, word_spans
@@ -121,6 +122,11 @@ def owning_windows(doc: EncodedDocument, windows: list[Window]) -> list[tuple[in
                 best, best_context = index, context
         owners.append((best, token - windows[best].token_start + 1))  # +1: [CLS]
     return owners
+
+
+def words_in_window(doc: EncodedDocument, window: Window) -> range:
+    """Indices of the words whose first subword lies in ``window`` (the words it can label)."""
+    return range(bisect_left(doc.first_token, window.token_start), bisect_left(doc.first_token, window.token_end))
 
 
 def spans_to_tags(words: list[tuple[int, int]], spans: list[dict]) -> list[str]:

@@ -1,16 +1,16 @@
-"""What a prediction is: spans per schema layer, with offsets into the exact input string."""
+"""What a prediction is: spans per span layer and claim sentences, with offsets into the exact input.
+
+A :class:`Document` holds, per span layer (entities, sources), its :class:`Span` list and,
+for the sentence layer (claims), one :class:`ClaimSentence` per sentence that carries at
+least one claim type: the types with their probabilities, the entities inside the sentence,
+the source the claim is attributed to and its event record (:mod:`model.events`).
+"""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass, field
-
-import regex
-
-# A sentence ends at . ! ? ؟ ۔ … or a line break; attribution is searched within one sentence.
-_SENTENCE_END = regex.compile(r"[.!?؟۔…\n]+")
-
-SOURCE_LAYER, CLAIM_LAYER, ENTITY_LAYER = "sources", "claims", "entities"
+from datetime import date
 
 
 @dataclass
@@ -30,70 +30,64 @@ class Span:
 
 
 @dataclass
-class Claim(Span):
-    """A claim span, with the entity spans inside it and the source it is attributed to."""
+class ClaimSentence:
+    """A sentence with the claim types predicted for it (``types``: label → probability, sorted
+    by probability, highest first), the entities inside it, its source and its event record."""
 
+    start: int
+    end: int
+    text: str
+    types: dict[str, float]
     entities: list[Span] = field(default_factory=list)
     source: Span | None = None
+    event: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.types)
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "entities": [entity.to_dict() for entity in self.entities],
-                "source": self.source.to_dict() if self.source else None}
+        return {"start": self.start, "end": self.end, "text": self.text,
+                "types": [{"label": label, "score": round(score, 4)} for label, score in self.types.items()],
+                "entities": [entity.to_dict() for entity in self.entities],
+                "source": self.source.to_dict() if self.source else None,
+                "event": self.event}
 
 
 @dataclass
 class Document:
-    """One input text and its spans, one list per schema layer (in schema order)."""
+    """One input text and its predictions, one list per schema layer (in schema order)."""
 
     text: str
-    layers: dict[str, list[Span]]
+    layers: dict[str, list]
+    published: date | None = None
 
     def to_dict(self) -> dict:
-        return {layer: [span.to_dict() for span in spans] for layer, spans in self.layers.items()}
+        return {layer: [item.to_dict() for item in items] for layer, items in self.layers.items()}
 
 
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; together they cover the whole text."""
-    bounds, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        bounds.append((start, match.end()))
-        start = match.end()
-    bounds.append((start, len(text)))
-    return bounds
+def spans_within(spans: list[Span], start: int, end: int) -> list[Span]:
+    """The spans (sorted by start, non-overlapping) lying inside [start, end)."""
+    first = bisect_left([span.start for span in spans], start)
+    inside = []
+    for span in spans[first:]:
+        if span.start >= end:
+            break
+        if span.end <= end:
+            inside.append(span)
+    return inside
 
 
-def link_claims(text: str, layers: dict[str, list[Span]]) -> None:
-    """Turn claim spans into :class:`Claim` with their entities and attributed source, in place.
-
-    The source is the nearest SRC_* span in the same sentence as the claim (distance between
-    span edges), else none. Layers missing from the schema are simply not linked.
-    """
-    if CLAIM_LAYER not in layers:
-        return
-    # Spans of a layer come out of decoding sorted by start and never overlap, so bisecting
-    # on starts finds a claim's entities and its sentence's sources without a full scan.
-    entities = layers.get(ENTITY_LAYER, [])
-    entity_starts = [entity.start for entity in entities]
-    sentence_starts = [start for start, _ in sentence_bounds(text)]
-
-    def sentence_of(position: int) -> int:
-        return bisect_right(sentence_starts, position) - 1
-
-    sources_by_sentence: dict[int, list[Span]] = {}
-    for source in layers.get(SOURCE_LAYER, []):
-        sources_by_sentence.setdefault(sentence_of(source.start), []).append(source)
-
-    def distance(claim: Span, source: Span) -> int:
-        return max(source.start - claim.end, claim.start - source.end, 0)
-
-    linked = []
-    for claim in layers[CLAIM_LAYER]:
-        candidates = sources_by_sentence.get(sentence_of(claim.start), [])
-        first = bisect_left(entity_starts, claim.start)
-        last = bisect_right(entity_starts, claim.end)
-        linked.append(Claim(
-            claim.start, claim.end, claim.label, claim.text, claim.confidence,
-            entities=[entity for entity in entities[first:last] if entity.end <= claim.end],
-            source=min(candidates, key=lambda source: distance(claim, source)) if candidates else None,
-        ))
-    layers[CLAIM_LAYER] = linked
+def attributed_source(sources: list[Span], sentences: list[tuple[int, int]], index: int) -> Span | None:
+    """The source of the claim in sentence ``index``: the first source span inside that
+    sentence (attribution usually opens it: «وقال المرصد إن …»), else the last source of the
+    preceding sentence (an attribution standing before the claim it introduces), else None."""
+    start, end = sentences[index]
+    inside = spans_within(sources, start, end)
+    if inside:
+        return inside[0]
+    if index > 0:
+        before = spans_within(sources, *sentences[index - 1])
+        if before:
+            return before[-1]
+    return None

@@ -7,7 +7,9 @@ are ``model.safetensors``, never pickle)::
     config.json            the encoder's transformers config
     model.safetensors      encoder (under ``encoder.``) and one head per layer (``heads.<layer>``)
     tokenizer.json, ...    the fast tokenizer, as ``save_pretrained`` writes it
-    labels.json            layer -> IOB2 tag list (index = class id of that layer's head)
+    labels.json            the network's architecture: span layers' IOB2 tag lists (index = class
+                           id), the sentence layer's labels and thresholds, the feature spec, sizes
+    lexicon.yaml           the lexicon the word features were computed with
     schema.yaml            the label schema the model was trained with
     rasd.json              info: name, version, created, base encoder, max_length, schema_version
     training_config.json   the settings the training run used
@@ -40,6 +42,7 @@ from model.schema import Schema
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 LABELS_FILE = "labels.json"
+LEXICON_FILE = "lexicon.yaml"
 SCHEMA_FILE = "schema.yaml"
 INFO_FILE = "rasd.json"
 TRAINING_CONFIG_FILE = "training_config.json"
@@ -95,8 +98,14 @@ class ModelDir:
 
         return AutoConfig.from_pretrained(self.path)
 
-    def layer_tags(self) -> dict[str, list[str]]:
+    def architecture(self) -> dict:
+        """labels.json: what :class:`model.network.MultiLayerTagger` is rebuilt from."""
         return _read_json(self.path / LABELS_FILE)
+
+    def lexicon_path(self) -> Path | None:
+        """The lexicon copied in at training time, or None for a model trained without one."""
+        path = self.path / LEXICON_FILE
+        return path if path.is_file() else None
 
     def weights(self) -> dict:
         from safetensors.torch import load_file
@@ -124,21 +133,24 @@ class ModelDir:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write_tagger(self, config, state: dict, layer_tags: dict[str, list[str]]) -> None:
+    def write_tagger(self, config, state: dict, architecture: dict) -> None:
         """config.json, model.safetensors (``state``: name -> contiguous CPU tensor), labels.json."""
         from safetensors.torch import save_file
 
         self.path.mkdir(parents=True, exist_ok=True)
         config.save_pretrained(self.path)
         save_file(state, str(self.path / WEIGHTS_FILE), metadata={"format": "pt"})
-        _write_json(self.path / LABELS_FILE, layer_tags)
+        _write_json(self.path / LABELS_FILE, architecture)
 
-    def write_loadable(self, tagger, tokenizer, schema: Schema, info: dict | None = None) -> None:
+    def write_loadable(self, tagger, tokenizer, schema: Schema, info: dict | None = None,
+                       lexicon: Path | None = None) -> None:
         """Everything :meth:`model.predictor.Predictor.load` needs: the tagger's files (through
-        its ``save``), the tokenizer, the schema and, when given, the info."""
+        its ``save``), the tokenizer, the schema, the lexicon (copied) and, when given, the info."""
         tagger.save(self.path)
         tokenizer.save_pretrained(self.path)
         schema.save(self.path / SCHEMA_FILE)
+        if lexicon is not None:
+            shutil.copyfile(lexicon, self.path / LEXICON_FILE)
         if info is not None:
             _write_json(self.path / INFO_FILE, info)
 

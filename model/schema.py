@@ -6,7 +6,7 @@ model dir, so serving reads labels back from the model it loads, never from code
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -20,6 +20,10 @@ class Label:
     layer: str
     definition: str
     colour: str
+    role: str | None = None  # event-record field of an entity label / kind of a source label
+
+
+UNITS = ("span", "sentence")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Schema:
 
     layers: dict[str, tuple[Label, ...]]
     version: int = 1
+    # layer -> "span" (labelled word spans, IOB2) or "sentence" (a set of labels per sentence);
+    # layers not listed are span layers.
+    units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_SCHEMA_PATH) -> Schema:
@@ -42,6 +49,7 @@ class Schema:
         if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict) or not raw["layers"]:
             raise ValueError(f"{origin}: expected a mapping with a non-empty 'layers' mapping")
         layers: dict[str, tuple[Label, ...]] = {}
+        units: dict[str, str] = {}
         seen: dict[str, str] = {}
         for layer, body in raw["layers"].items():
             labels_raw = (body or {}).get("labels")
@@ -59,18 +67,25 @@ class Schema:
                 seen[name] = layer
                 spec = spec or {}
                 labels.append(
-                    Label(name, layer, str(spec.get("definition", "")), str(spec.get("colour", "#cccccc")))
+                    Label(name, layer, str(spec.get("definition", "")), str(spec.get("colour", "#cccccc")),
+                          spec.get("role"))
                 )
             layers[layer] = tuple(labels)
-        return cls(layers=layers, version=int(raw.get("version", 1)))
+            unit = (body or {}).get("unit", "span")
+            if unit not in UNITS:
+                raise ValueError(f"{origin}: layer {layer!r} has unit {unit!r}; use one of {', '.join(UNITS)}")
+            units[layer] = unit
+        return cls(layers=layers, version=int(raw.get("version", 1)), units=units)
 
     def to_dict(self) -> dict:
         return {
             "version": self.version,
             "layers": {
                 layer: {
+                    "unit": self.unit(layer),
                     "labels": {
-                        label.name: {"definition": label.definition, "colour": label.colour}
+                        label.name: {"definition": label.definition, "colour": label.colour,
+                                     **({"role": label.role} if label.role else {})}
                         for label in labels
                     }
                 }
@@ -94,6 +109,10 @@ class Schema:
                 return layer
         return None
 
+    def unit(self, layer: str) -> str:
+        """"span" or "sentence": what the layer's labels are predicted and scored on."""
+        return self.units.get(layer, "span")
+
     def labels(self, layer: str) -> list[str]:
         return [label.name for label in self.layers[layer]]
 
@@ -103,6 +122,10 @@ class Schema:
         for name in self.labels(layer):
             tags += [f"B-{name}", f"I-{name}"]
         return tags
+
+    def roles(self) -> dict[str, str]:
+        """label -> role, for the labels that declare one."""
+        return {label.name: label.role for labels in self.layers.values() for label in labels if label.role}
 
     def colours(self) -> dict[str, str]:
         return {label.name: label.colour for labels in self.layers.values() for label in labels}

@@ -83,3 +83,23 @@ Trained on a handful of hand-annotated articles about the war in Syria; expect m
 other topics, dialects and outlets. Offsets index the exact text sent; scores are the mean
 per-word probability of the predicted tag, not calibrated probabilities.
 """
+
+
+def plot_learning_curve(points: list[dict], path: Path) -> None:
+    """Micro F1 of rasd (solid) and the baseline (dashed) per layer against training documents."""
+    figure, axis = plt.subplots(figsize=(6.5, 4))
+    sizes = [point["documents"] for point in points]
+    for index, layer in enumerate(points[0]["rasd"]):
+        colour = f"C{index}"
+        axis.plot(sizes, [point["rasd"][layer] for point in points], marker="o", color=colour, label=f"{layer} rasd")
+        axis.plot(sizes, [point["baseline"][layer] for point in points], marker=".", linestyle="--", color=colour,
+                  label=f"{layer} baseline")
+    axis.set_xlabel("training documents")
+    axis.set_ylabel("micro F1 on the test file")
+    axis.set_ylim(0, 1)
+    axis.set_title("Learning curve")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

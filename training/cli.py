@@ -205,13 +205,18 @@ def preannotate_command(
 @config_command("eval", TrainConfig, {"device": " (for fitting; held-out prediction runs on cpu)"},
                 exclude=("models_dir",))  # eval publishes no model
 def eval_command(out_dir: Path = typer.Option(REPORTS_DIR, help="where eval.md and eval.json are written"),
+                 test: Path = typer.Option(None, help="train on the annotations, test on this JSONL "
+                                                      "(default: leave-one-article-out cross-validation)"),
+                 curve: str = typer.Option("", help="with --test: comma-separated training sizes for a "
+                                                    "learning curve, e.g. 5,15,30,49"),
                  **settings) -> None:
-    """Leave-one-document-out cross-validation (seqeval strict IOB2); writes OUT_DIR/eval.{md,json}."""
+    """Held-out scores beside CRF / TF-IDF baselines; writes OUT_DIR/eval.{md,json}."""
     from training.evaluate import evaluate, print_summary
     from training.train import AnnotationError
 
     try:
-        metrics = evaluate(config_from(TrainConfig, settings), out_dir)
+        sizes = [int(size) for size in curve.split(",") if size.strip()] or None
+        metrics = evaluate(config_from(TrainConfig, settings), out_dir, test, sizes)
     except (AnnotationError, ValueError) as error:
         typer.echo(f"evaluation refused: {error}", err=True)
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 
-from model.paths import MODELS_DIR, SCHEMA_PATH
+from model.paths import ANNOTATIONS_DIR, MODELS_DIR, SCHEMA_PATH
 
 DEFAULT_BASE_MODEL = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 COMPACT = "compact"
@@ -30,6 +30,11 @@ COMPACT_EPOCHS = 40
 COMPACT_LEARNING_RATE = 1e-3
 PRETRAINED_EPOCHS = 8
 PRETRAINED_LEARNING_RATE = 5e-5
+# Word features, BiLSTM and heads start from scratch whatever the encoder, so they get their
+# own, higher rate. Epochs are raised until training takes at least MIN_STEPS optimizer steps:
+# five articles are two steps an epoch, and 8 epochs of BERT-base would be 16 steps.
+HEAD_LEARNING_RATE = 2e-3
+MIN_STEPS = 300
 # Masked-LM pre-training from scratch (or of a compact-sized encoder) learns faster than
 # fine-tuning a tagger and slower than a pretrained BERT-base is continued.
 MLM_SCRATCH_LEARNING_RATE = 5e-4
@@ -47,6 +52,11 @@ class TrainConfig:
         None, f"default: {COMPACT_EPOCHS} for compact-sized encoders, {PRETRAINED_EPOCHS} for BERT-base ones")
     learning_rate: float | None = _setting(
         None, f"default: {COMPACT_LEARNING_RATE:g} compact-sized, {PRETRAINED_LEARNING_RATE:g} BERT-base")
+    head_learning_rate: float = _setting(HEAD_LEARNING_RATE, "learning rate of the word features, BiLSTM and heads")
+    min_steps: int = _setting(MIN_STEPS, "epochs are raised until training takes at least this many optimizer steps")
+    lexicon: str = _setting(str(ANNOTATIONS_DIR / "lexicon.yaml"),
+                            "lexicon.yaml for the word features ('none': train without a lexicon)")
+    lstm_hidden: int = _setting(128, "hidden size of each direction of the word BiLSTM")
     seed: int = _setting(DEFAULT_SEED)
     batch_size: int = _setting(8, "windows per optimizer step")
     max_length: int = _setting(256, "window length in subword tokens during training")

@@ -1,6 +1,8 @@
 """Build gold annotation records from ``.marks`` files, so no offset is ever typed by hand.
 
-A marks file names one seed document (first line ``doc: seeds/<file>.txt``) and then lists
+A marks file names one document (first line ``doc: seeds/<file>.txt``; an optional
+``origin: <name>`` line after it goes into ``meta.origin``, e.g. ``written`` for the team's
+own training articles) and then lists
 the spans an annotator marked, one per line::
 
     LABEL<TAB>surface words
@@ -60,7 +62,12 @@ def resolve_marks(path: Path, schema: Schema) -> tuple[dict | None, list[MarkErr
     text = (REPO_ROOT / source).read_text(encoding="utf-8")
     cursors: dict[str, int] = {}
     spans = []
+    origin = None
+    if len(lines) > 1 and lines[1].startswith("origin:"):
+        origin = lines[1].removeprefix("origin:").strip()
     for number, line in enumerate(lines[1:], start=2):
+        if number == 2 and origin is not None:
+            continue
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         fields = line.split("\t")
@@ -90,7 +97,8 @@ def resolve_marks(path: Path, schema: Schema) -> tuple[dict | None, list[MarkErr
         spans.append({"start": index, "end": end, "label": label, "text": text[index:end]})
     spans.sort(key=lambda span: (span["start"], span["end"]))
     doc_id = Path(source).stem
-    return {"id": doc_id, "text": text, "spans": spans, "meta": {"source": source}}, errors
+    meta = {"source": source, **({"origin": origin} if origin else {})}
+    return {"id": doc_id, "text": text, "spans": spans, "meta": meta}, errors
 
 
 def _bracketed(record: dict, schema: Schema, layer: str) -> str:

@@ -12,9 +12,12 @@ from seqeval.scheme import IOB2
 from model.alignment import spans_to_tags
 from model.document import Document
 from model.schema import Schema
+from model.sentences import claim_types_per_sentence
 from model.words import word_spans
+from training.sentence_metrics import sentence_type_scores
 
 SCHEME_NAME = "seqeval strict IOB2"
+SENTENCE_SCHEME_NAME = "(sentence, label) pairs; sentence gold = labels of the claim spans overlapping it"
 
 
 def _partial(gold: list[dict], predicted: list[dict]) -> tuple[int, int]:
@@ -27,10 +30,12 @@ def _partial(gold: list[dict], predicted: list[dict]) -> tuple[int, int]:
     return hit_pred, hit_gold
 
 
-def span_metrics(gold_documents: list[dict], predictions: list[Document], schema: Schema) -> dict:
-    """Per layer: per-label P/R/F1/support, micro and macro averages, and partial overlap."""
+def span_metrics(gold_documents: list[dict], predictions: list[Document], schema: Schema,
+                 layers: list[str] | None = None) -> dict:
+    """Per span layer (or each of ``layers``): per-label P/R/F1/support, micro and macro
+    averages, and partial overlap."""
     result = {"scheme": SCHEME_NAME, "documents": len(gold_documents), "layers": {}}
-    for layer in schema.layer_names:
+    for layer in layers or [name for name in schema.layer_names if schema.unit(name) == "span"]:
         y_true, y_pred = [], []
         partial = [0, 0, 0, 0]  # hit_pred, n_pred, hit_gold, n_gold
         for gold, predicted in zip(gold_documents, predictions):
@@ -58,6 +63,28 @@ def span_metrics(gold_documents: list[dict], predictions: list[Document], schema
     return result
 
 
+def sentence_metrics(gold_documents: list[dict], predicted: list[list[tuple]], schema: Schema, layer: str) -> dict:
+    """Scores of a sentence layer over (sentence, label) pairs (:mod:`training.sentence_metrics`);
+    ``predicted``: per document, ``(start, end, labels)`` of the sentences given labels."""
+    labels = schema.labels(layer)
+    gold = [claim_types_per_sentence(doc["text"], [span for span in doc["spans"] if span["label"] in labels])
+            for doc in gold_documents]
+    return sentence_type_scores(gold, predicted, labels)
+
+
+def all_metrics(gold_documents: list[dict], predictions: list[Document], schema: Schema) -> dict:
+    """:func:`span_metrics` for the span layers plus :func:`sentence_metrics` for each sentence
+    layer (predicted sentences read from the documents' claim sentences)."""
+    result = span_metrics(gold_documents, predictions, schema)
+    for layer in schema.layer_names:
+        if schema.unit(layer) == "sentence":
+            predicted = [[(claim.start, claim.end, claim.labels) for claim in document.layers.get(layer, [])]
+                         for document in predictions]
+            result["layers"][layer] = sentence_metrics(gold_documents, predicted, schema, layer)
+    result["sentence_scheme"] = SENTENCE_SCHEME_NAME
+    return result
+
+
 def _renamed(values: dict) -> dict:
     return {"precision": float(values.get("precision", 0.0)), "recall": float(values.get("recall", 0.0)),
             "f1": float(values.get("f1-score", 0.0)), "support": int(values.get("support", 0))}
@@ -75,7 +102,9 @@ def markdown_table(metrics: dict) -> str:
             values = body[name]
             lines.append(f"| {layer} | **{name}** | {values['precision']:.3f} | {values['recall']:.3f} | "
                          f"**{values['f1']:.3f}** | {values['support']} |")
-        values = body["partial"]
+        values = body.get("partial")
+        if values is None:  # sentence layers: no span overlap to count
+            continue
         lines.append(f"| {layer} | *partial* | {values['precision']:.3f} | {values['recall']:.3f} | "
                      f"{values['f1']:.3f} | |")
     return "\n".join(lines)

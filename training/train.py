@@ -8,9 +8,10 @@ does (cross-validation by document).
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from datasets import Dataset
 from transformers import PrinterCallback, Trainer, set_seed
 
 from model.modeldir import ModelDir, new_run_name, publish
-from model.network import MultiLayerTagger, layer_tags_from_schema
+from model.lexicon import Lexicon
+from model.network import MultiLayerTagger, architecture_for
 from model.predictor import Predictor
 from model.schema import Schema
-from training.base import load_base, training_arguments
+from model.word_features import WordFeaturizer
+from training.base import Base, load_base, training_arguments
 from training.card import model_card, plot_f1, plot_loss
 from training.config import (
     COMPACT_LEARNING_RATE,
@@ -31,7 +34,7 @@ from training.config import (
     TrainConfig,
 )
 from training.features import PadCollator, build_features
-from training.metrics import span_metrics
+from training.metrics import all_metrics
 from training.validate import resolve_paths, validate
 
 
@@ -50,8 +53,28 @@ def load_documents(paths: list[Path], schema: Schema) -> list[dict]:
     return report.documents
 
 
-def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bool = True):
-    """Train a tagger on ``documents``; returns (model, base, trainer log history, chosen settings).
+@dataclass
+class Fitted:
+    """A trained tagger with what predicting needs besides it, and how it was trained."""
+
+    model: MultiLayerTagger
+    base: Base
+    featurizer: WordFeaturizer
+    history: list[dict]
+    chosen: dict  # the settings actually used: epochs, learning rates, max_length, windows, steps
+
+    def predictor(self, schema: Schema, info: dict) -> Predictor:
+        return Predictor(self.model, self.base.tokenizer, schema, info, torch.device("cpu"), self.featurizer,
+                         max_length=self.chosen["max_length"])
+
+
+def featurizer_for(config: TrainConfig) -> WordFeaturizer:
+    """Word features with the configured lexicon (``lexicon='none'``: without one)."""
+    return WordFeaturizer(None if config.lexicon in ("", "none") else Lexicon.load(config.lexicon))
+
+
+def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bool = True) -> Fitted:
+    """Train a tagger on ``documents``.
 
     ``progress=False`` silences the Trainer's progress bar and loss lines (cross-validation
     shows its own bar over folds).
@@ -59,11 +82,20 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bo
     set_seed(config.seed)
     base = load_base(config.base_model, [doc["text"] for doc in documents],
                      hidden_size=config.compact_hidden, layers=config.compact_layers)
-    epochs = config.epochs or (config.compact_epochs if base.small else PRETRAINED_EPOCHS)
+    featurizer = featurizer_for(config)
     learning_rate = config.learning_rate or (COMPACT_LEARNING_RATE if base.small else PRETRAINED_LEARNING_RATE)
     max_length = min(config.max_length, base.encoder.config.max_position_embeddings)
-    model = MultiLayerTagger(base.encoder, layer_tags_from_schema(schema))
-    features = build_features(documents, base.tokenizer, schema, max_length)
+    model = MultiLayerTagger(base.encoder, architecture_for(schema, featurizer.spec, lstm_hidden=config.lstm_hidden))
+    features = build_features(documents, base.tokenizer, model.architecture, featurizer, max_length)
+    steps_per_epoch = math.ceil(len(features) / config.batch_size)
+    epochs = config.epochs or max(config.compact_epochs if base.small else PRETRAINED_EPOCHS,
+                                  math.ceil(config.min_steps / steps_per_epoch))
+    encoder_parameters = list(model.encoder.parameters())
+    encoder_ids = {id(parameter) for parameter in encoder_parameters}
+    optimizer = torch.optim.AdamW([
+        {"params": encoder_parameters, "lr": learning_rate},
+        {"params": [p for p in model.parameters() if id(p) not in encoder_ids], "lr": config.head_learning_rate},
+    ], weight_decay=0.01)
     with tempfile.TemporaryDirectory(prefix="rasd-train-") as scratch:
         arguments = training_arguments(
             scratch, config.device, config.seed, progress, num_train_epochs=epochs, learning_rate=learning_rate,
@@ -71,14 +103,14 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bo
             save_strategy="no", remove_unused_columns=False,
         )
         trainer = Trainer(model=model, args=arguments, train_dataset=Dataset.from_list(features),
-                          data_collator=PadCollator(base.tokenizer.pad_token_id))
+                          data_collator=PadCollator(base.tokenizer.pad_token_id), optimizers=(optimizer, None))
         if not progress:
             trainer.remove_callback(PrinterCallback)
         trainer.train()
     model = model.cpu().float().eval()
-    chosen = {"epochs": epochs, "learning_rate": learning_rate, "max_length": max_length,
-              "windows": len(features)}
-    return model, base, trainer.state.log_history, chosen
+    chosen = {"epochs": epochs, "learning_rate": learning_rate, "head_learning_rate": config.head_learning_rate,
+              "max_length": max_length, "windows": len(features), "steps": trainer.state.global_step}
+    return Fitted(model, base, featurizer, trainer.state.log_history, chosen)
 
 
 def train(config: TrainConfig) -> Path:
@@ -86,7 +118,8 @@ def train(config: TrainConfig) -> Path:
     schema = Schema.load(config.schema)
     paths = resolve_paths([Path(p) for p in config.annotations] or None)
     documents = load_documents(paths, schema)
-    model, base, history, chosen = fit(documents, schema, config)
+    fitted = fit(documents, schema, config)
+    model, base, history, chosen = fitted.model, fitted.base, fitted.history, fitted.chosen
     name = new_run_name()
     created = datetime.now(UTC).isoformat(timespec="seconds")
     info = {"name": name, "version": name, "created": created, "base": base.describe(),
@@ -95,11 +128,11 @@ def train(config: TrainConfig) -> Path:
                        "documents": len(documents), "spans": sum(len(d["spans"]) for d in documents)}
 
     def write(model_dir: ModelDir) -> None:
-        model_dir.write_loadable(model, base.tokenizer, schema, info)
+        lexicon = fitted.featurizer.lexicon
+        model_dir.write_loadable(model, base.tokenizer, schema, info, lexicon.path if lexicon else None)
         model_dir.write_training_config(training_config)
-        predictor = Predictor(model, base.tokenizer, schema, info, torch.device("cpu"),
-                              max_length=chosen["max_length"])
-        metrics = span_metrics(documents, predictor.predict([doc["text"] for doc in documents]), schema)
+        predictor = fitted.predictor(schema, info)
+        metrics = all_metrics(documents, predictor.predict([doc["text"] for doc in documents]), schema)
         metrics["split"] = "training documents (seen in training)"
         metrics["note"] = ("These scores are on the documents the model was trained on: they show it fits "
                            "its data, not how it does on new articles. Held-out scores come from "

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from model.document import Claim
+from model.document import ClaimSentence
 
 HOSTILE = [
     "",
@@ -31,10 +31,12 @@ def _check(texts, documents):
             for span in spans:
                 assert 0 <= span.start < span.end <= len(text)
                 assert text[span.start:span.end] == span.text
-                assert 0.0 <= span.confidence <= 1.0
-                if isinstance(span, Claim):
+                if isinstance(span, ClaimSentence):
+                    assert span.types and all(0.0 <= p <= 1.0 for p in span.types.values())
                     for inner in span.entities + ([span.source] if span.source else []):
                         assert text[inner.start:inner.end] == inner.text
+                else:
+                    assert 0.0 <= span.confidence <= 1.0
 
 
 def test_offsets_index_the_seeds(tiny_predictor, seed_documents):
@@ -71,16 +73,20 @@ def test_bert_base_shaped_model_dir_loads_and_predicts(tmp_path, seed_tokenizer,
     from transformers import BertConfig, BertModel
 
     from model.modeldir import ModelDir
-    from model.network import MultiLayerTagger, layer_tags_from_schema
+    from model.lexicon import Lexicon
+    from model.network import MultiLayerTagger, architecture_for
     from model.predictor import Predictor
     from model.schema import Schema
+    from model.word_features import WordFeaturizer
 
     config = BertConfig(vocab_size=30000)  # BERT-base (CAMeLBERT's vocab): 12 layers × 768, 512 positions
     assert (config.num_hidden_layers, config.hidden_size, config.vocab_size) == (12, 768, 30000)
     torch.manual_seed(0)
     schema = Schema.load()
-    tagger = MultiLayerTagger(BertModel(config, add_pooling_layer=False), layer_tags_from_schema(schema))
-    ModelDir(tmp_path).write_loadable(tagger, seed_tokenizer, schema)
+    lexicon = Lexicon.load()
+    architecture = architecture_for(schema, WordFeaturizer(lexicon).spec)
+    tagger = MultiLayerTagger(BertModel(config, add_pooling_layer=False), architecture)
+    ModelDir(tmp_path).write_loadable(tagger, seed_tokenizer, schema, lexicon=lexicon.path)
 
     predictor = Predictor.load(tmp_path, device="cpu")
     assert predictor.max_length == 512

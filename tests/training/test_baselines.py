@@ -1,0 +1,108 @@
+"""Classical baselines (CRF spans, TF-IDF claims per sentence) and the per-sentence claim scores."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+
+from model.schema import Schema
+from model.sentences import claim_types_per_sentence, sentence_spans
+from training.baselines import CrfBaseline, TfidfClaimBaseline, normalise, strip_clitics
+from training.metrics import span_metrics
+from training.sentence_metrics import sentence_type_scores
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return Schema.load()
+
+
+@pytest.fixture(scope="module")
+def crf_on_seeds(seed_documents, schema) -> CrfBaseline:
+    return CrfBaseline.fit(seed_documents, schema)
+
+
+def test_normalise_and_stem():
+    assert normalise("الأَسَد") == "الاسد"
+    assert normalise("اﻷسـد") == "الاسد"  # presentation form ﻷ and tatweel
+    assert strip_clitics("والبحرين") == ("بحرين", True)
+    assert strip_clitics("للمدينة") == ("مدينة", True)
+    assert strip_clitics("لروسيا") == ("روسيا", False)
+    assert strip_clitics("بك") == ("بك", False)  # fewer than two letters would remain
+
+
+def test_crf_predicts_held_out_seed_with_exact_offsets(seed_documents, schema):
+    baseline = CrfBaseline.fit(seed_documents[:4], schema)
+    text = seed_documents[4]["text"]
+    document = baseline.predict([text])[0]
+
+    assert set(document.layers) == {"entities", "sources"}
+    assert document.layers["entities"], "a CRF trained on four seeds finds entities in the fifth"
+    for layer, spans in document.layers.items():
+        for span in spans:
+            assert span.text == text[span.start:span.end]
+            assert schema.layer_of(span.label) == layer
+            assert 0.0 < span.confidence <= 1.0
+        assert all(a.end <= b.start for a, b in pairwise(spans))  # sorted, never overlapping
+    assert baseline.predict([""])[0].layers == {"entities": [], "sources": []}
+
+
+def test_crf_fits_its_training_data(seed_documents, schema, crf_on_seeds):
+    predictions = crf_on_seeds.predict([document["text"] for document in seed_documents])
+    metrics = span_metrics(seed_documents, predictions, schema)
+    assert metrics["layers"]["entities"]["micro"]["f1"] > 0.8
+    assert metrics["layers"]["sources"]["micro"]["f1"] > 0.8
+
+
+def test_tfidf_predicts_types_per_sentence(seed_documents, schema):
+    claims = set(schema.labels("claims"))
+    baseline = TfidfClaimBaseline.fit(seed_documents, schema)
+    texts = [document["text"] for document in seed_documents[:2]]
+    predicted = baseline.predict(texts)
+
+    for text, sentences in zip(texts, predicted):
+        assert [(start, end) for start, end, _ in sentences] == sentence_spans(text)
+        for _, _, types in sentences:
+            assert set(types) <= claims and all(0.5 <= p <= 1.0 for p in types.values())
+    gold = [claim_types_per_sentence(document["text"],
+                                     [span for span in document["spans"] if span["label"] in claims])
+            for document in seed_documents[:2]]
+    assert sentence_type_scores(gold, predicted, schema.labels("claims"))["micro"]["f1"] > 0.5  # seen data
+
+
+def test_tfidf_skips_types_without_positive_examples(seed_documents, schema):
+    only_campaigns = [{**document, "spans": [span for span in document["spans"]
+                                             if schema.layer_of(span["label"]) != "claims"
+                                             or span["label"] == "CAMPAIGN"]}
+                      for document in seed_documents[:3]]
+    baseline = TfidfClaimBaseline.fit(only_campaigns, schema)
+    assert baseline.types == ["CAMPAIGN"]
+    predicted = baseline.predict(["الميليشيات تلاحق داعش في البادية. وصل وفد إلى دمشق."])[0]
+    assert all(set(types) <= {"CAMPAIGN"} for _, _, types in predicted)
+
+    no_claims = [{**document, "spans": []} for document in seed_documents[:2]]
+    assert TfidfClaimBaseline.fit(no_claims, schema).predict(["نص. آخر"]) == [[(0, 3, {}), (4, 7, {})]]
+
+
+def test_sentence_type_scores_truth_table():
+    gold = [[(0, 10, frozenset({"A"})), (11, 20, frozenset({"A", "B"})), (21, 30, frozenset())],
+            [(0, 5, frozenset({"A"}))]]
+    predicted = [[(0, 10, {"A": 0.9}), (11, 20, {"A", "C"}), (21, 30, {"B"})],
+                 [(0, 5, {"A"})]]
+    scores = sentence_type_scores(gold, predicted, ["A", "B", "C", "D"])
+
+    # A: tp 3 of 3; B: one false positive, one miss; C: predicted once, never gold; D: nowhere.
+    assert list(scores["labels"]) == ["A", "B", "C"]
+    assert scores["labels"]["A"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 3}
+    assert scores["labels"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert scores["labels"]["C"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    # Micro over pairs: tp 3, predicted 5 (C's false positive included), gold 4.
+    assert scores["micro"] == pytest.approx({"precision": 0.6, "recall": 0.75, "f1": 2 / 3, "support": 4})
+    # Macro averages A and B only: C has no gold support.
+    assert scores["macro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 4}
+
+    # A missing predicted sentence counts as predicting nothing for it.
+    partial = sentence_type_scores([[(0, 4, frozenset({"A"})), (5, 9, frozenset({"A"}))]],
+                                   [[(0, 4, {"A"})]], ["A"])
+    assert partial["micro"] == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2})
