@@ -42,9 +42,11 @@ Entities, claims and sources in Arabic conflict news.
 
 POST raw Arabic text to **/predict**; every span comes back with character offsets into the
 exact string you sent (Unicode code points, end exclusive: `text[start:end] == span.text`),
-its label, its text and a confidence. Claims carry the entities inside them and the source
-they are attributed to. When `RASD_API_KEY` is set, /predict and /reload need it in the
-`X-API-Key` header.
+its label, its text and a confidence. Claims are sentences: each sentence that carries a
+claim type comes with its types and their scores, the entities inside it, the source it is
+attributed to and an event record (actors, places, dates, quantities, weapons). Send the
+article's publication `date` to resolve relative dates (أمس، الثلاثاء الماضي). When
+`RASD_API_KEY` is set, /predict and /reload need it in the `X-API-Key` header.
 """
 
 
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
             yield
             return
         # The worker looks `service.run` up per batch, so it follows reloads (and test doubles).
-        batcher = MicroBatcher(lambda texts: service.run(texts), settings.max_batch_tokens,
+        batcher = MicroBatcher(lambda texts, dates: service.run(texts, dates), settings.max_batch_tokens,
                                settings.max_wait_ms, settings.max_queue, on_batch=metrics.observe_batch)
         metrics.queue_depth.set_function(lambda: batcher.depth)
         batcher.start()

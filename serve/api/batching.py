@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import date
 
 from serve.api.inference import Prediction
 
@@ -44,18 +45,24 @@ class Overloaded(RuntimeError):
         self.retry_after = retry_after
 
 
+# What the batcher calls: (texts, their publication dates) -> their Prediction, in order.
+Run = Callable[[list[str], list[date | None]], Prediction]
+
+
 @dataclass
 class _Request:
     texts: list[str]
     tokens: int
+    dates: list[date | None]  # one per text: its publication date, or None
     arrived: float = field(default_factory=time.monotonic)
     future: Future = field(default_factory=Future)
 
 
 class MicroBatcher:
-    """Joins the texts of concurrent ``submit`` calls into one ``run(texts) -> Prediction`` call.
+    """Joins the texts of concurrent ``submit`` calls into one ``run(texts, dates) -> Prediction``
+    call (``dates``: each text's publication date or None, carried along with it).
 
-    Contract: ``submit(texts)`` returns a ``Future`` of the ``Prediction`` of exactly those texts,
+    Contract: ``submit(texts, dates)`` returns a ``Future`` of the ``Prediction`` of exactly those texts,
     in order, or raises ``Overloaded`` at once when ``max_queue`` requests are already waiting.
     One worker thread takes the oldest waiting request, then the next ones while their estimated
     tokens (:func:`estimate_tokens`) stay within ``max_batch_tokens`` and less than
@@ -69,7 +76,7 @@ class MicroBatcher:
     request, retry a failed batch, or cancel a batch that is already running.
     """
 
-    def __init__(self, run: Callable[[list[str]], Prediction], max_batch_tokens: int, max_wait_ms: float,
+    def __init__(self, run: Run, max_batch_tokens: int, max_wait_ms: float,
                  max_queue: int, on_batch: Callable[[int, float], None] | None = None):
         self._run = run
         self.max_batch_tokens = max_batch_tokens
@@ -98,8 +105,9 @@ class MicroBatcher:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def submit(self, texts: list[str]) -> Future:
-        request = _Request(list(texts), estimate_tokens(texts))
+    def submit(self, texts: list[str], dates: list[date | None] | None = None) -> Future:
+        dates = [None] * len(texts) if dates is None else list(dates)
+        request = _Request(list(texts), estimate_tokens(texts), dates)
         with self._changed:
             if self._closed:
                 raise RuntimeError("the server is shutting down")
@@ -140,7 +148,8 @@ class MicroBatcher:
                 continue
             started = time.perf_counter()
             try:
-                prediction = self._run([text for request in live for text in request.texts])
+                prediction = self._run([text for request in live for text in request.texts],
+                                       [day for request in live for day in request.dates])
             except Exception as error:  # noqa: BLE001 - each caller reports it; the worker keeps serving
                 for request in live:
                     request.future.set_exception(error)

@@ -123,7 +123,7 @@ def _describe(error: dict) -> dict:
     if error.get("type") == "json_invalid":
         field, message = "body", f"invalid JSON ({(error.get('ctx') or {}).get('error', 'cannot be parsed')})"
     elif error.get("type") == "extra_forbidden":
-        message = 'unknown field; send "text" or "texts"'
+        message = 'unknown field; send "text" (and "date") or "texts" (and "dates")'
     elif field == "body" and error.get("type") in ("missing", "model_attributes_type", "dict_type"):
         message = 'a JSON object with "text" or "texts" is required'
     return {"field": field, "message": message.removeprefix("Value error, "), "type": error.get("type")}

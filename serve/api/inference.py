@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from model.document import Document
@@ -111,17 +112,23 @@ class InferenceService:
         info = self._served[0].info
         log.info("serving %s from %s on %s", info.get("name"), self._served[1], info.get("device"))
 
-    def run(self, texts: list[str]) -> Prediction:
-        """Tag ``texts`` with the current model. Raises RuntimeError when none is loaded yet.
+    def run(self, texts: list[str], dates: list[date | None] | None = None) -> Prediction:
+        """Tag ``texts`` with the current model; ``dates``: each text's publication date or None
+        (as many as texts), for the event records. Raises RuntimeError when no model is loaded yet.
 
         Blank texts are answered without the network: an empty document has no spans.
         """
         predictor = self.predictor  # one read: a concurrent swap cannot mix two models
         if predictor is None:
             raise RuntimeError("the model is not loaded yet")
+        dates = [None] * len(texts) if dates is None else dates
+        if len(dates) != len(texts):
+            raise ValueError(f"{len(dates)} dates for {len(texts)} texts")
         busy = [index for index, text in enumerate(texts) if text.strip()]
-        tagged = dict(zip(busy, predictor.predict([texts[i] for i in busy]))) if busy else {}
-        documents = [tagged.get(index) or Document(text, {layer: [] for layer in predictor.schema.layer_names})
+        predicted = predictor.predict([texts[i] for i in busy], [dates[i] for i in busy]) if busy else []
+        tagged = dict(zip(busy, predicted))
+        documents = [tagged.get(index) or Document(text, {layer: [] for layer in predictor.schema.layer_names},
+                                                   dates[index])
                      for index, text in enumerate(texts)]
         return Prediction(model=predictor.info, documents=documents)
 

@@ -38,7 +38,8 @@ class Metrics:
                                  ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.documents = Counter("rasd_documents", "documents tagged", registry=self.registry)
         self.characters = Counter("rasd_characters", "characters of text tagged", registry=self.registry)
-        self.spans = Counter("rasd_spans", "spans predicted, by layer", ["layer"], registry=self.registry)
+        self.spans = Counter("rasd_spans", "spans (claim sentences for claims) predicted, by layer", ["layer"],
+                             registry=self.registry)
         self.inference = Histogram("rasd_inference_duration_seconds",
                                    "time waiting for and spent in the model per request",
                                    buckets=LATENCY_BUCKETS, registry=self.registry)

@@ -16,11 +16,13 @@ def make_settings(model_dir, **overrides) -> Settings:
 
 
 def assert_offsets_match(text: str, document: dict) -> None:
-    """Every span of every layer (and every span nested in a claim) is exactly text[start:end]."""
+    """Every span of every layer, every claim sentence, and every span and event-record mention
+    nested in a claim sentence is exactly text[start:end]."""
     for spans in document.values():
         for span in spans:
             nested = span.get("entities", []) + ([span["source"]] if span.get("source") else [])
-            for item in [span, *nested]:
+            mentions = [item for items in span.get("event", {}).values() if isinstance(items, list) for item in items]
+            for item in [span, *nested, *mentions]:
                 assert 0 <= item["start"] < item["end"] <= len(text), item
                 assert text[item["start"]:item["end"]] == item["text"], item
 

@@ -31,7 +31,8 @@ ERRORS = {413: {"model": ErrorOut, "description": "body or a text over its limit
 
 
 def render_prediction(prediction: Prediction) -> Response:
-    """The /predict body, checked against PredictResponse (offsets, labels, scores in [0, 1])."""
+    """The /predict body, checked against PredictResponse (offsets, labels, scores in [0, 1],
+    claim sentences with their types and event records)."""
     body = PredictResponse.model_validate({"model": ModelRef.from_info(prediction.model),
                                            "documents": [document.to_dict() for document in prediction.documents]})
     return Response(body.model_dump_json(), media_type="application/json")
@@ -52,22 +53,26 @@ def check_limits(body: PredictRequest, texts: list[str], settings) -> None:
              summary="Tag one text or several")
 async def predict(body: PredictRequest, service: ServiceDep, settings: SettingsDep, metrics: MetricsDep,
                   batcher: BatcherDep) -> Response:
-    """Send `{"text": "..."}` or `{"texts": ["...", ...]}` (not both). The answer has one
-    document per text, in order — a single `text` gives `documents` of length one. Empty or
-    whitespace-only texts give documents with empty span lists. When too many requests are
-    already waiting for the model, the answer is 503 with a `Retry-After` header."""
-    texts = body.as_list()
+    """Send `{"text": "...", "date": "YYYY-MM-DD"}` or `{"texts": ["...", ...], "dates": [...]}`
+    (not both; the dates are optional: the articles' publication dates, against which relative
+    dates in the claims' event records are resolved). The answer has one document per text, in
+    order — a single `text` gives `documents` of length one. Entities and sources are spans;
+    claims are the sentences that carry at least one claim type, each with its types and their
+    scores, the entities inside it, its source and its event record. Empty or whitespace-only
+    texts give empty documents. When too many requests are already waiting for the model, the
+    answer is 503 with a `Retry-After` header."""
+    texts, dates = body.as_list(), body.as_dates()
     check_limits(body, texts, settings)
     if not service.ready:
         raise HTTPException(503, detail="the model is still loading; retry shortly")
     started = time.perf_counter()
     if batcher is None:
-        prediction = await run_in_threadpool(service.run, texts)
+        prediction = await run_in_threadpool(service.run, texts, dates)
     else:
         try:
             # Awaiting the future holds no thread, so waiting requests are bounded by
             # RASD_MAX_QUEUE alone, not by the thread pool's size.
-            prediction = await asyncio.wrap_future(batcher.submit(texts))
+            prediction = await asyncio.wrap_future(batcher.submit(texts, dates))
         except Overloaded as error:
             raise HTTPException(503, detail=str(error), headers={"Retry-After": str(error.retry_after)}) from None
     metrics.observe_prediction(texts, prediction.documents, time.perf_counter() - started)

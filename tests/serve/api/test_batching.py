@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 import uvicorn
@@ -20,26 +21,28 @@ from tests.serve.helpers import assert_offsets_match, make_settings
 
 
 class Spy:
-    """Stands in for ``service.run``: records each call's texts, can hold the first call until
+    """Stands in for ``service.run``: records each call's texts and dates, can hold the first call until
     released (so that others queue up behind it), and fails calls holding ``fail_on``."""
 
     def __init__(self, service, hold_first: bool = False, fail_on: str | None = None, delay: float = 0.0):
         self.predict = service.run
         self.calls: list[list[str]] = []
+        self.dates: list[list] = []
         self.models: list[str] = []
         self.hold_first, self.fail_on, self.delay = hold_first, fail_on, delay
         self.holding, self.release = threading.Event(), threading.Event()
         service.run = self
 
-    def __call__(self, texts: list[str]) -> Prediction:
+    def __call__(self, texts: list[str], dates: list) -> Prediction:
         self.calls.append(list(texts))
+        self.dates.append(list(dates))
         if self.hold_first and len(self.calls) == 1:
             self.holding.set()
             assert self.release.wait(30)
         time.sleep(self.delay)
         if self.fail_on and any(self.fail_on in text for text in texts):
             raise RuntimeError("the model exploded at /secret/path")
-        prediction = self.predict(texts)
+        prediction = self.predict(texts, dates)
         self.models.append(prediction.model["name"])
         return prediction
 
@@ -70,18 +73,23 @@ def texts(seed_documents) -> list[str]:
 
 def test_concurrent_requests_share_one_model_call_and_get_their_own_answers(tiny_model_dir, texts):
     app = create_app(make_settings(tiny_model_dir, max_wait_ms=50))
+    # Each request with its own publication date: the joined call must keep each with its text.
+    bodies = [{"text": text, "date": f"2015-10-{day:02d}"} for day, text in enumerate(texts, start=1)]
     with TestClient(app) as client:
-        single = {text: client.post("/predict", json={"text": text}).json() for text in texts}
+        single = {body["text"]: client.post("/predict", json=body).json() for body in bodies}
         spy = Spy(app.state.service, hold_first=True)
         with ThreadPoolExecutor(max_workers=len(texts)) as pool:
-            first = pool.submit(client.post, "/predict", json={"text": texts[0]})
+            first = pool.submit(client.post, "/predict", json=bodies[0])
             assert spy.holding.wait(30)
-            rest = [pool.submit(client.post, "/predict", json={"text": text}) for text in texts[1:]]
+            rest = [pool.submit(client.post, "/predict", json=body) for body in bodies[1:]]
             wait_until(lambda: app.state.batcher.depth == len(texts) - 1)
             spy.release.set()
             answers = [future.result() for future in [first, *rest]]
         metrics = client.get("/metrics").text
     assert [len(call) for call in spy.calls] == [1, len(texts) - 1]  # 12 requests, 2 model calls
+    sent = {body["text"]: date.fromisoformat(body["date"]) for body in bodies}
+    assert [dict(zip(call, dates)) for call, dates in zip(spy.calls, spy.dates)] == \
+        [{text: sent[text] for text in call} for call in spy.calls]
     for text, answer in zip(texts, answers):
         assert answer.status_code == 200
         assert close(single[text], answer.json())
@@ -158,8 +166,8 @@ def test_token_budget_closes_a_batch_and_blank_texts_cost_nothing():
     assert estimate_tokens(["a" * 40]) == 12  # 40 characters / 4, plus [CLS] and [SEP]
     calls, release = [], threading.Event()
 
-    def run(texts):
-        calls.append(texts)
+    def run(texts, dates):
+        calls.append((texts, dates))
         release.wait(30)
         return Prediction({"name": "stub"}, [f"doc:{text}" for text in texts])
 
@@ -167,13 +175,16 @@ def test_token_budget_closes_a_batch_and_blank_texts_cost_nothing():
     batcher.start()
     first = batcher.submit(["first"])
     wait_until(lambda: calls)
-    pending = [batcher.submit(["a" * 40]), batcher.submit(["b" * 40, ""]), batcher.submit(["c" * 200])]
+    pending = [batcher.submit(["a" * 40]), batcher.submit(["b" * 40, ""], [date(2015, 10, 6), date(2015, 10, 7)]),
+               batcher.submit(["c" * 200])]
     release.set()
     assert [future.result(10).documents for future in [first, *pending]] == [
         ["doc:first"], ["doc:" + "a" * 40], ["doc:" + "b" * 40, "doc:"], ["doc:" + "c" * 200]]
     batcher.stop()
     # 12 + 12 tokens fit 25; the 52-token request is over the budget and runs alone.
-    assert [len(call) for call in calls] == [1, 3, 1]
+    assert [len(texts) for texts, _ in calls] == [1, 3, 1]
+    # Dates travel with their texts; a request sent without them has None for each text.
+    assert calls[1][1] == [None, date(2015, 10, 6), date(2015, 10, 7)]
     with pytest.raises(RuntimeError, match="shutting down"):
         batcher.submit(["late"])
 
@@ -181,7 +192,7 @@ def test_token_budget_closes_a_batch_and_blank_texts_cost_nothing():
 def test_stop_answers_what_is_queued_before_the_worker_ends():
     release = threading.Event()
 
-    def run(texts):
+    def run(texts, dates):
         release.wait(30)
         return Prediction({"name": "stub"}, list(texts))
 

@@ -9,12 +9,13 @@ from fastapi.testclient import TestClient
 
 from model.predictor import Predictor
 from serve.api.app import create_app
+from serve.api.examples import EXAMPLE_TEXT
 from serve.api.inference import InferenceService
 from tests.serve.helpers import assert_offsets_match, make_settings
 
 
 def test_predict_seed_paragraph_offsets_are_slices(client, seed_paragraph):
-    response = client.post("/predict", json={"text": seed_paragraph})
+    response = client.post("/predict", json={"text": seed_paragraph, "date": "2021-01-14"})
     assert response.status_code == 200
     body = response.json()
     assert set(body["model"]) == {"name", "version"}
@@ -25,9 +26,16 @@ def test_predict_seed_paragraph_offsets_are_slices(client, seed_paragraph):
     assert_offsets_match(seed_paragraph, document)
     for span in document["entities"]:
         assert set(span) == {"start", "end", "label", "text", "score"} and 0 <= span["score"] <= 1
+    # Whatever claims the tiny model finds, each is a sentence in the shape of the contract.
+    claim_labels = set(client.get("/model").json()["schema"]["layers"]["claims"]["labels"])
     for claim in document["claims"]:
-        assert set(claim) == {"start", "end", "label", "text", "score", "entities", "source"}
-        assert all(claim["start"] <= e["start"] and e["end"] <= claim["end"] for e in claim["entities"])
+        assert set(claim) == {"start", "end", "text", "types", "entities", "source", "event"}
+        scores = [item["score"] for item in claim["types"]]
+        assert scores and scores == sorted(scores, reverse=True) and all(0 <= score <= 1 for score in scores)
+        assert {item["label"] for item in claim["types"]} <= claim_labels
+        assert claim["entities"] == [entity for entity in document["entities"]
+                                     if claim["start"] <= entity["start"] and entity["end"] <= claim["end"]]
+        assert set(claim["event"]) == {"actors", "places", "dates", "quantities", "weapons", "source", "source_kind"}
 
 
 def test_predict_texts_keeps_order_and_matches_single(client, seed_documents, seed_paragraph):
@@ -117,8 +125,13 @@ def test_demo_page_and_assets(client):
 def test_openapi_has_arabic_examples(client):
     schema = client.get("/openapi.json").json()
     request = schema["components"]["schemas"]["PredictRequest"]
-    examples = request["examples"]
-    assert any("تدمر" in example.get("text", "") for example in examples)
+    assert request["examples"][0] == {"text": EXAMPLE_TEXT, "date": "2015-10-07"}
+    assert request["properties"]["date"]["anyOf"][0] == {"type": "string", "format": "date"}
+    documents = schema["components"]["schemas"]["PredictResponse"]["properties"]["documents"]["examples"][0]
+    [claim] = documents[0]["claims"]
+    assert [item["label"] for item in claim["types"]] == ["AIRSTRIKE"]
+    assert claim["event"]["dates"][0]["value"] == "2015-10-06" and claim["source"]["label"] == "SRC_NAMED"
+    assert_offsets_match(EXAMPLE_TEXT, documents[0])
     assert {"/predict", "/health", "/ready", "/model", "/metrics", "/reload"} <= set(schema["paths"])
     assert "X-API-Key" in str(schema["components"]["securitySchemes"])
 

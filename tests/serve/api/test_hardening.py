@@ -106,6 +106,14 @@ def test_a_100_kb_article_is_tagged_in_windows(client, seed_documents):
     (b'"just a string"', "body"),
     (b"", "body"),
     (b'{"txt": "typo"}', "txt"),
+    (b'{"text": "a", "date": "07/10/2015"}', "date"),
+    (b'{"text": "a", "date": "2015-02-30"}', "date"),
+    (b'{"text": "a", "date": 1444176000}', "date"),
+    (b'{"text": "a", "date": "2015-10-07T10:00:00"}', "date"),
+    (b'{"text": "a", "dates": ["2015-10-07"]}', "dates"),
+    (b'{"texts": ["a"], "date": "2015-10-07"}', "date"),
+    (b'{"texts": ["a", "b"], "dates": ["2015-10-07"]}', "dates"),
+    (b'{"texts": ["a", "b"], "dates": ["2015-10-07", "yesterday"]}', "dates[1]"),
 ])
 def test_wrong_shapes_are_422_naming_the_field(client, body, field):
     response = post_raw(client, body)
@@ -113,6 +121,13 @@ def test_wrong_shapes_are_422_naming_the_field(client, body, field):
     payload = response.json()
     assert payload["errors"] and payload["errors"][0]["field"] == field
     assert payload["detail"].startswith(field)
+
+
+def test_a_bad_date_names_the_expected_format(client):
+    detail = post_raw(client, b'{"texts": ["a", "b"], "dates": [null, "7.10.2015"]}').json()["detail"]
+    assert detail == 'dates[1]: expected an ISO date, "YYYY-MM-DD" (e.g. "2015-10-07")'
+    detail = post_raw(client, b'{"texts": ["a", "b"], "dates": ["2015-10-07"]}').json()["detail"]
+    assert detail == "dates: has 1 dates for 2 texts; send one date (or null) per text"
 
 
 @pytest.mark.parametrize("body", [b"{", b'{"text": "unterminated}', b"\xff\xfe", b'{"text": "a",}',
@@ -208,7 +223,7 @@ def test_cors_on_for_configured_origins_only(tiny_model_dir):
 def test_unexpected_error_is_a_bland_500_without_traceback(tiny_model_dir):
     app = create_app(make_settings(tiny_model_dir))
     with TestClient(app, raise_server_exceptions=False) as client:
-        def explode(texts):
+        def explode(texts, dates):
             raise RuntimeError("internal detail /secret/path")
 
         app.state.service.run = explode
