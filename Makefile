@@ -1,6 +1,6 @@
 # rasd: every target is a thin wrapper over a `python -m <package>` command.
 # Variables: BASE_MODEL EPOCHS SEED (train/eval/pretrain), CORPUS OUT MAX_STEPS (pretrain), IN OUT
-# (score, preannotate), FORMAT (preannotate), HOST PORT DEVICE (serve, score).
+# (score, preannotate), EVENTS (score), FORMAT (preannotate), HOST PORT DEVICE (serve, score).
 # Each is passed on only when set: the defaults live in the commands (`--help` shows them).
 PYTHON ?= python3
 VENV   := .venv
@@ -53,9 +53,9 @@ serve: $(STAMP)  ## serve models/current on HOST:PORT (see `python -m serve api 
 run: $(STAMP) $(MODEL)  ## install if needed, train the default model if none, then serve it (as `make serve`)
 	$(PY) -m serve api $(SERVING_OPTIONS)
 
-score: $(STAMP) $(MODEL)  ## batch-score IN (folder/JSONL/CSV, gz ok) -> OUT (JSONL), resumable
-	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score IN=dump OUT=results.jsonl"; exit 2; }
-	$(PY) -m serve score "$(IN)" "$(OUT)" $(call opt,--device,DEVICE)
+score: $(STAMP) $(MODEL)  ## batch-score IN (folder/JSONL/CSV, gz ok) -> OUT (JSONL), resumable [EVENTS=events.csv]
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score IN=dump OUT=results.jsonl [EVENTS=events.csv]"; exit 2; }
+	$(PY) -m serve score "$(IN)" "$(OUT)" $(call opt,--device,DEVICE) $(call opt,--events,EVENTS)
 
 preannotate: $(STAMP) $(MODEL)  ## model suggestions for IN as Label Studio or doccano tasks -> OUT
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make preannotate IN=dump OUT=tasks.json FORMAT=labelstudio|doccano"; exit 2; }

@@ -131,15 +131,19 @@ def score_command(
     engine: str = typer.Option(SCORE.engine, help="local, or ray (Ray Data actor pool; pip install 'rasd\\[ray]')"),
     concurrency: int = typer.Option(SCORE.concurrency, help="Ray actors; 0: cluster CPUs / threads (GPUs with cuda)"),
     progress: bool = typer.Option(SCORE.progress, "--progress/--no-progress", help="show the progress bar"),
+    events: Path = typer.Option(SCORE.events, help="also write an events CSV (one row per claim sentence and "
+                                                   "type, ACLED-style columns) built from OUT at the end"),
 ) -> None:
-    """Batch-score IN into OUT (JSONL), resumable: rerun with the same OUT to finish a killed run."""
+    """Batch-score IN into OUT (JSONL), resumable: rerun with the same OUT to finish a killed run.
+
+    A JSONL/CSV record's ``date`` or ``published`` field (ISO date) resolves relative dates."""
     from model.inputs import Fields
     from serve.batch.run import score
 
     options = ScoreOptions(
         model_dir=model, device=device, quantize=quantize, threads=threads, clean=clean, chunk_size=chunk_size,
         fields=Fields(id_field, text_field, title_field), fmt=input_format, engine=engine,
-        concurrency=concurrency, progress=progress,
+        concurrency=concurrency, progress=progress, events=events,
     )
     try:
         summary = score(Path(inputs), Path(out), options)

@@ -80,22 +80,30 @@ def _group() -> None:
 def validate_command(
     paths: list[Path] = typer.Argument(None, help="JSONL files (default: annotations/*.jsonl)"),
     schema: Path = typer.Option(DEFAULT_SCHEMA_PATH, help="schema.yaml the labels must come from"),
+    lexicon: str = typer.Option(default_of(TrainConfig, "lexicon"),
+                                help="lexicon.yaml to check against the schema ('none': skip the check)"),
 ) -> None:
-    """Check annotation files; print every problem (file:line, span, text, reason), exit 1 on any."""
+    """Check annotation files and the lexicon; print every problem (file:line, span, text,
+    reason; lexicon entry), exit 1 on any."""
+    from model.lexicon import check_lexicon
     from training.validate import count_table, resolve_paths, validate
 
     files = resolve_paths(paths)
     if not files:
         typer.echo("no annotation files found (expected annotations/*.jsonl)", err=True)
         raise typer.Exit(1)
-    report = validate(files, Schema.load(schema))
-    for problem in report.problems:
-        typer.echo(str(problem), err=True)
-    if not report.ok:
-        typer.echo(f"\n{len(report.problems)} problem(s) in {len(files)} file(s).", err=True)
+    labels = Schema.load(schema)
+    report = validate(files, labels)
+    lexicon_problems = [] if lexicon in ("", "none") else check_lexicon(lexicon, labels)
+    for problem in [*map(str, report.problems), *lexicon_problems]:
+        typer.echo(problem, err=True)
+    if not report.ok or lexicon_problems:
+        typer.echo(f"\n{len(report.problems)} problem(s) in {len(files)} file(s)"
+                   + (f", {len(lexicon_problems)} in the lexicon {lexicon}" if lexicon_problems else "") + ".", err=True)
         raise typer.Exit(1)
-    typer.echo(count_table(report.documents, Schema.load(schema)))
-    typer.echo(f"{len(report.documents)} document(s) in {len(files)} file(s): all valid.")
+    typer.echo(count_table(report.documents, labels))
+    typer.echo(f"{len(report.documents)} document(s) in {len(files)} file(s): all valid"
+               + (f"; lexicon {lexicon}: valid." if lexicon not in ("", "none") else "."))
 
 
 @config_command("train", TrainConfig)

@@ -11,11 +11,26 @@ returned as problems, not written. Output:
 - ``doccano``: JSONL ``{"id", "text", "label": [[start, end, label]], "uncertainty",
   "model_version"}`` (doccano keeps the extra keys as metadata).
 
-Uncertainty (least confidence, averaged so long documents are not favoured):
-``u(doc) = mean over schema layers l and words w of (1 - p_l(w))`` where ``p_l(w)`` is the
-probability of the tag the model chose for word w in layer l (``Predictor.word_scores``).
-0 means every word was tagged with certainty; an empty document scores 0. The prediction
-``score`` is ``1 - u``, so sorting by score in Label Studio gives the same order.
+Regions: a span layer's spans as predicted, with their score; a sentence layer (claims)
+gives one region per (sentence, predicted type), with that type's probability as score,
+so a sentence with two types is two regions on the same text. A claim region covers the
+sentence without the punctuation at its edges (its final ``.``, a bullet's ``-``): whole
+words, as the validator wants, so a region accepted as it is imports back cleanly and
+gives the same sentence gold (:func:`model.sentences.claim_types_per_sentence`).
+
+Uncertainty, one number per document in [0, 1], averaged so long documents are not favoured:
+``u(doc) = mean over schema layers l of the mean doubt of layer l``, where the doubt of
+
+- a word in a span layer is ``1 - p``, ``p`` the probability of the tag the model chose
+  (least confidence; ``WordScores.probs``);
+- a (sentence, label) decision in the sentence layer is ``1 - |p - t| / t`` when ``p < t``
+  and ``1 - |p - t| / (1 - t)`` otherwise, ``p`` the label's probability
+  (``WordScores.sentence_probs``) and ``t`` its threshold in the model dir: 1 on the
+  threshold, 0 at p = 0 or 1; with t = 0.5 it is ``1 - |2p - 1|``.
+
+Averaging per layer first keeps the claims layer (a few sentences × nine labels) from being
+drowned by the words. 0 means every decision was certain; an empty document scores 0. The
+prediction ``score`` is ``1 - u``, so sorting by score in Label Studio gives the same order.
 ``rank="uncertainty"`` orders tasks most doubtful first; ``limit`` then keeps the first N.
 All documents are scored before ranking, so ranking needs the whole input in memory.
 """
@@ -25,10 +40,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.document import ClaimSentence
 from model.inputs import Fields, read_records
 from model.predictor import Predictor, WordScores
+from model.words import word_spans
 from training.formats import doccano, labelstudio
-from training.formats.common import write_jsonl
+from training.formats.common import snap_to_words, write_jsonl
 from training.validate import Problem
 
 RANKS = ("none", "uncertainty")
@@ -37,7 +54,8 @@ TASK_FORMATS = ("labelstudio", "doccano")
 
 @dataclass
 class Suggestion:
-    """One document with the model's spans (dicts with score) and its uncertainty."""
+    """One document with the model's regions (span dicts with score, see the module
+    docstring) and its uncertainty."""
 
     id: str
     text: str
@@ -52,20 +70,50 @@ class Summary:
     config: Path | None = None
 
 
-def uncertainty(scores: WordScores) -> float:
-    """Mean over layers and words of 1 - the chosen tag's probability (see module docstring)."""
-    doubts = [1.0 - prob for probs in scores.probs.values() for prob in probs]
-    return sum(doubts) / len(doubts) if doubts else 0.0
+def sentence_doubt(probability: float, threshold: float = 0.5) -> float:
+    """Doubt of one sentence-label decision: 1 on the threshold, falling linearly to 0 at
+    probability 0 or 1 (see the module docstring)."""
+    room = threshold if probability < threshold else 1.0 - threshold
+    return max(0.0, 1.0 - abs(probability - threshold) / room) if room > 0 else 1.0
+
+
+def uncertainty(scores: WordScores, thresholds: list[float] | None = None) -> float:
+    """Mean over layers of each layer's mean doubt (see the module docstring); ``thresholds``:
+    one per sentence label, 0.5 each when not given."""
+    layers = [[1.0 - prob for prob in probs] for probs in scores.probs.values()]
+    layers.append([sentence_doubt(prob, thresholds[index] if thresholds else 0.5)
+                   for row in scores.sentence_probs for index, prob in enumerate(row)])
+    means = [sum(doubts) / len(doubts) for doubts in layers if doubts]
+    return sum(means) / len(means) if means else 0.0
 
 
 def suggest(predictor: Predictor, ids: list[str], texts: list[str]) -> list[Suggestion]:
-    """Predict spans and uncertainty for each text with one forward pass per window."""
+    """Predict regions and uncertainty for each text with one forward pass per window."""
+    thresholds = predictor.thresholds.tolist()
     suggestions = []
     for doc_id, text, (document, score) in zip(ids, texts, predictor.predict_with_scores(texts)):
-        spans = [{"start": span.start, "end": span.end, "label": span.label, "text": span.text,
-                  "score": span.confidence} for spans in document.layers.values() for span in spans]
-        suggestions.append(Suggestion(doc_id, text, spans, uncertainty(score)))
+        spans = []
+        for layer, items in document.layers.items():
+            if predictor.schema.unit(layer) == "sentence":
+                spans += claim_regions(text, items)
+            else:
+                spans += [{"start": span.start, "end": span.end, "label": span.label, "text": span.text,
+                           "score": span.confidence} for span in items]
+        suggestions.append(Suggestion(doc_id, text, spans, uncertainty(score, thresholds)))
     return suggestions
+
+
+def claim_regions(text: str, claims: list[ClaimSentence]) -> list[dict]:
+    """One region per (claim sentence, type), trimmed to whole words (module docstring)."""
+    regions, words = [], word_spans(text) if claims else []
+    for claim in claims:
+        bounds = snap_to_words(text, claim.start, claim.end, words)
+        if bounds is None:  # a sentence of punctuation only
+            continue
+        start, end = bounds
+        regions += [{"start": start, "end": end, "label": label, "text": text[start:end], "score": probability}
+                    for label, probability in claim.types.items()]
+    return regions
 
 
 def labelstudio_task(suggestion: Suggestion, predictor: Predictor) -> dict:

@@ -4,12 +4,22 @@ Input contract: JSONL files with one document per line,
 ``{"id", "text", "spans": [{"start", "end", "label", "text"?}], "meta": {"source"?}}``;
 offsets are Python str indices into ``text``, end exclusive. This module reads and judges;
 it never rewrites a file.
+
+Overlaps: spans of different layers may overlap. Inside a ``unit: span`` layer (entities,
+sources) no two spans overlap. Inside a ``unit: sentence`` layer (claims), where a sentence's
+gold is the set of labels of the spans touching it, spans may overlap only when their labels
+differ: two identical whole-sentence spans with two labels are the two types of one sentence,
+while two overlapping spans of one label would say the same thing twice.
+
+``python -m training validate`` also checks the lexicon against the schema
+(:func:`model.lexicon.check_lexicon`).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from model.inputs import json_lines
@@ -83,14 +93,22 @@ def span_problems(record: dict, schema: Schema, path: str, line: int) -> list[Pr
         if reason:
             problems.append(Problem(path, line, reason, shown))
     for layer, spans in by_layer.items():
-        spans.sort(key=lambda span: (span["start"], span["end"]))
-        for previous, current in zip(spans, spans[1:]):
-            if current["start"] < previous["end"]:
-                problems.append(
-                    Problem(path, line, f"overlaps {previous['label']} {previous['_slice']!r} "
-                                        f"[{previous['start']}:{previous['end']}] in layer {layer!r}", current)
-                )
+        sentence_unit = schema.unit(layer) == "sentence"
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for span in spans:  # a sentence layer's spans only clash with spans of their own label
+            groups[span["label"] if sentence_unit else ""].append(span)
+        for group in groups.values():
+            problems += _overlaps(group, layer, sentence_unit, path, line)
     return problems
+
+
+def _overlaps(spans: list[dict], layer: str, same_label: bool, path: str, line: int) -> list[Problem]:
+    """A problem for each span that overlaps the one before it (by start, then end)."""
+    spans = sorted(spans, key=lambda span: (span["start"], span["end"]))
+    suffix = " (spans of one label may not overlap in a sentence layer)" if same_label else ""
+    return [Problem(path, line, f"overlaps {previous['label']} {previous['_slice']!r} "
+                                f"[{previous['start']}:{previous['end']}] in layer {layer!r}{suffix}", current)
+            for previous, current in pairwise(spans) if current["start"] < previous["end"]]
 
 
 def _record_problems(record: dict, schema: Schema, path: str, line: int) -> tuple[dict | None, list[Problem]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
+from datetime import date
 
 from serve.batch.engines import ChunkResult, ScoreOptions, load_predictor, score_chunk
 
@@ -41,8 +42,9 @@ class ChunkScorer:
 
     def __call__(self, batch: dict) -> dict:
         results = []
-        for ids, texts in zip(batch["ids"], batch["texts"]):
-            result = score_chunk(self.predictor, list(ids), list(texts), self.options.clean)
+        for ids, texts, dates in zip(batch["ids"], batch["texts"], batch["dates"]):
+            published = [date.fromisoformat(value) if value else None for value in dates]
+            result = score_chunk(self.predictor, list(ids), list(texts), self.options.clean, published)
             results.append(json.dumps(asdict(result), ensure_ascii=False))
         return {"result": results}
 
@@ -80,7 +82,9 @@ def ray_engine(chunks: Iterable[list], options: ScoreOptions) -> Iterator[tuple[
 
 def _run_segment(data, segment: list[list], options: ScoreOptions, actors: int, threads: int,
                  gpu: bool) -> Iterator[tuple[list, ChunkResult]]:
-    rows = [{"ids": [r.id for r in chunk], "texts": [r.text for r in chunk]} for chunk in segment]
+    # Dates travel as ISO strings ("" for none), so every row has one Arrow type.
+    rows = [{"ids": [r.id for r in chunk], "texts": [r.text for r in chunk],
+             "dates": [r.published.isoformat() if r.published else "" for r in chunk]} for chunk in segment]
     dataset = data.from_items(rows, override_num_blocks=min(len(rows), actors * 4)).map_batches(
         ChunkScorer,
         fn_constructor_kwargs={"options": options, "threads": threads},

@@ -1,14 +1,17 @@
 """Batch scoring: tag a dump of articles into JSONL, resumable, nothing lost.
 
-``score(inputs, out, options)`` reads documents with :mod:`model.inputs`, blanks page chrome
-with :mod:`serve.batch.chrome` (offsets still index the original text), tags chunks of many
-documents with one :class:`~model.predictor.Predictor` call each (it sorts the windows of a
-whole chunk by length, so padding stays small), and appends one line per document to OUT:
+``score(inputs, out, options)`` reads documents with :mod:`model.inputs` and their publication
+dates with :mod:`serve.batch.published`, blanks page chrome with :mod:`serve.batch.chrome`
+(offsets still index the original text), tags chunks of many documents with one
+:class:`~model.predictor.Predictor` call each (it sorts the windows of a whole chunk by
+length, so padding stays small), and appends one line per document to OUT:
 
-    {"id": ..., "model": {"name": ..., "version": ...}, "<layer>": [spans as in /predict], ...}
+    {"id": ..., "model": {"name": ..., "version": ...}, "date": "2015-08-07" | null,
+     "entities": [spans], "claims": [claim sentences], "sources": [spans]}
 
-Every input record that cannot be scored (unreadable, bad JSON, missing or non-string text,
-empty, duplicate id, inference failure) becomes one line of ``OUT.errors.jsonl``:
+in the shape of ``Document.to_dict`` (as ``/predict``). Every input record that cannot be
+scored (unreadable, bad JSON, missing or non-string text, empty, a bad ``date``/``published``
+value, duplicate id, inference failure) becomes one line of ``OUT.errors.jsonl``:
 ``{"id": id or null, "file": ..., "line": ... or null, "reason": ...}``.
 So after a complete run, records read = lines of OUT + lines of OUT.errors.jsonl.
 
@@ -18,6 +21,9 @@ one partial last line per file. A rerun with the same OUT truncates that line, t
 ids already in OUT and input positions already in the errors file. It does not check that
 the earlier lines came from the same model or options. Streaming throughout: memory holds
 one chunk, the set of ids seen and the positions of earlier errors, not the dump.
+
+With ``options.events`` set, a run that gets to the end writes the events CSV
+(:mod:`serve.batch.events`) from the whole of OUT, earlier runs' lines included.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from model.inputs import Record, count_records, read_records
+from model.inputs import Record, count_records
 from serve.batch.engines import Engine, ScoreOptions, local_engine
+from serve.batch.events import write_events
 from serve.batch.logs import LineLog, error_position, errors_path, output_id
+from serve.batch.published import DatedRecord, dated_records
 
 ENGINES = ("local", "ray")
 
@@ -46,12 +54,14 @@ class Summary:
     errors: int = 0
     skipped: int = 0
     wall_s: float = 0.0
+    events: int | None = None  # rows of the events CSV, when one was written
 
     def __str__(self) -> str:
         wall = max(self.wall_s, 1e-9)
         return (f"scored {self.documents:,} documents ({self.tokens:,} tokens), {self.errors:,} errors, "
                 f"{self.skipped:,} skipped as already done; {self.wall_s:.1f} s wall, "
-                f"{self.documents / wall:.1f} docs/s, {self.tokens / wall:,.0f} tokens/s")
+                f"{self.documents / wall:.1f} docs/s, {self.tokens / wall:,.0f} tokens/s"
+                + (f"; {self.events:,} event rows" if self.events is not None else ""))
 
 
 def score(inputs: Path, out: Path, options: ScoreOptions | None = None) -> Summary:
@@ -80,7 +90,7 @@ def score(inputs: Path, out: Path, options: ScoreOptions | None = None) -> Summa
             summary.errors += 1
             bar.update(1)
 
-        pending = _triage(read_records(inputs, options.fields, options.fmt), done_ids, done_positions,
+        pending = _triage(dated_records(inputs, options.fields, options.fmt), done_ids, done_positions,
                           report, summary)
         chunks = _chunked(pending, options.chunk_size)
         for chunk, result in engine(options.engine)(chunks, options):
@@ -100,20 +110,24 @@ def score(inputs: Path, out: Path, options: ScoreOptions | None = None) -> Summa
         bar.close()
         results_log.close()
         errors_log.close()
+    if options.events is not None:
+        summary.events = write_events(out, options.events)
     summary.wall_s = time.perf_counter() - started
     return summary
 
 
-def _triage(records: Iterable[Record], done_ids: set, done_positions: set, report,
-            summary: Summary) -> Iterator[Record]:
-    """Yield the records still to score; report unreadable ones and duplicate ids (the second
-    and later occurrences), skip what an earlier run already wrote."""
+def _triage(records: Iterable[DatedRecord], done_ids: set, done_positions: set, report,
+            summary: Summary) -> Iterator[DatedRecord]:
+    """Yield the records still to score; report unreadable ones, bad dates and duplicate ids
+    (the second and later occurrences), skip what an earlier run already wrote."""
     first_seen: dict[str, tuple] = {}
     for record in records:
         if record.position in done_positions:
             summary.skipped += 1
         elif record.error is not None:
             report(record, record.error)
+        elif record.date_error is not None:
+            report(record, record.date_error)
         elif record.id in first_seen:
             source, line = first_seen[record.id]
             report(record, f"duplicate id {record.id!r}, first at {source}" + (f":{line}" if line else ""))
@@ -125,8 +139,8 @@ def _triage(records: Iterable[Record], done_ids: set, done_positions: set, repor
                 yield record
 
 
-def _chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    chunk: list[Record] = []
+def _chunked(records: Iterable[DatedRecord], size: int) -> Iterator[list[DatedRecord]]:
+    chunk: list[DatedRecord] = []
     for record in records:
         chunk.append(record)
         if len(chunk) == size:

@@ -148,9 +148,19 @@ def _lines(record: dict, spans: list[dict]) -> list[str]:
 
 
 def write(records: list[dict], out: Path, schema: Schema, layer: str | None = None) -> None:
-    """Records as IOB2 CoNLL for one ``layer`` (default: the schema's first)."""
+    """Records as IOB2 CoNLL for one ``layer`` (default: the schema's first). Raises
+    ValueError when spans of the layer overlap (two claim types on one sentence): one tag per
+    word cannot hold them."""
     layer = layer or schema.layer_names[0]
     if layer not in schema.layer_names:
         raise ValueError(f"layer {layer!r} is not in the schema (layers: {', '.join(schema.layer_names)})")
-    write_text(out, "".join(line for record in records
-                            for line in _lines(record, spans_by_layer(record, schema)[layer])))
+    lines = []
+    for record in records:
+        spans = spans_by_layer(record, schema)[layer]
+        clash = next(((a, b) for a, b in pairwise(spans) if b["start"] < a["end"]), None)
+        if clash:
+            raise ValueError(f"{record['id']}: {layer} spans overlap at [{clash[1]['start']}:{clash[0]['end']}] "
+                             f"({clash[0]['label']}, {clash[1]['label']}); CoNLL holds one tag per word: "
+                             "export this layer to labelstudio, doccano or brat")
+        lines += _lines(record, spans)
+    write_text(out, "".join(lines))

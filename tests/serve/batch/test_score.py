@@ -36,10 +36,12 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def assert_offsets_index(text: str, result: dict) -> None:
-    """Every span (and span nested in a claim) of a result line is exactly text[start:end]."""
+    """Every span, claim sentence, and span or event-record mention nested in a claim sentence
+    of a result line is exactly text[start:end]."""
     for layer in LAYERS:
         for span in result[layer]:
-            for item in [span, *span.get("entities", []), *([span["source"]] if span.get("source") else [])]:
+            mentions = [item for items in span.get("event", {}).values() if isinstance(items, list) for item in items]
+            for item in [span, *span.get("entities", []), *([span["source"]] if span.get("source") else []), *mentions]:
                 assert 0 <= item["start"] < item["end"] <= len(text), item
                 assert text[item["start"]:item["end"]] == item["text"], item
 
@@ -66,7 +68,7 @@ def test_txt_folder_ids_are_stems_and_bad_files_are_errors(tmp_path, options, se
     results = read_jsonl(out)
     assert [r["id"] for r in results] == sorted(seed_texts) + ["nested/zipped"]
     for result in results:
-        assert list(result) == ["id", "model", *LAYERS]
+        assert list(result) == ["id", "model", "date", *LAYERS] and result["date"] is None
         assert set(result["model"]) == {"name", "version"} and result["model"]["version"]
         assert_offsets_index(seed_texts.get(result["id"], next(iter(seed_texts.values()))), result)
     errors = {e["id"]: e for e in read_jsonl(errors_path(out))}
