@@ -17,8 +17,14 @@ from pathlib import Path
 
 import torch
 
-from model.alignment import EncodedDocument, encode_documents, make_windows, owning_windows, tags_to_spans, \
-    words_in_window
+from model.alignment import (
+    EncodedDocument,
+    encode_documents,
+    make_windows,
+    owning_windows,
+    tags_to_spans,
+    words_in_window,
+)
 from model.document import ClaimSentence, Document, Span, attributed_source, spans_within
 from model.events import event_record
 from model.lexicon import Lexicon

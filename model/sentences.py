@@ -22,7 +22,6 @@ searched within its sentence. ``؛`` and ``،`` do not end one either.
 from __future__ import annotations
 
 from bisect import bisect_right
-
 from itertools import pairwise
 
 import regex

@@ -16,7 +16,7 @@ import typer
 
 from serve.api.settings import Settings
 from serve.batch.engines import ScoreOptions
-from serve.bench import BATCH_ENGINES, DEFAULT_CLIENTS, DEFAULT_MODELS, OPTIONAL_ENGINES
+from serve.bench import BATCH_ENGINES, DEFAULT_CLIENTS, DEFAULT_MODELS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="rasd: serve, score and benchmark models.")
 
@@ -67,8 +67,23 @@ def api_command(log_level: str = typer.Option("info", help="uvicorn log level"),
         typer.echo(f"rasd api: cannot start: {error}", err=True)
         raise typer.Exit(1)
     typer.echo(f"rasd api: serving {settings.model_dir} on http://{settings.host}:{settings.port} "
-               f"(device {settings.device}; demo page at /, API docs at /docs)", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+               f"(device {settings.device}; demo page at /, API docs at /docs, Label Studio ML backend at "
+               "/labelstudio)", err=True)
+    uvicorn.run(create_app(settings, studio=studio_hooks()), host=settings.host, port=settings.port,
+                log_level=log_level)
+
+
+def studio_hooks():
+    """The Label Studio backend's training-side functions (converter, importer, retrain).
+
+    The composition root of the server: the one import of ``training`` by ``serve``, declared
+    in pyproject.toml's import contracts; ``serve.api`` itself only sees the hooks.
+    """
+    from serve.api.studio import StudioHooks
+    from training import studio
+
+    return StudioHooks(predict=studio.predict, import_task=studio.import_task, retrain=studio.retrain,
+                       labeling_config=studio.labeling_config)
 
 
 api_command.__signature__ = inspect.Signature(
@@ -85,7 +100,7 @@ def bench_command(
     models: str = typer.Option(_listed(DEFAULT_MODELS), help="comma-separated: 'bert-base' (CAMeLBERT's shape, "
                                                              "random weights) and/or model dirs"),
     quick: bool = typer.Option(False, "--quick", help="a small text set and short API levels (for tests)"),
-    engines: str = typer.Option(_listed(BATCH_ENGINES + OPTIONAL_ENGINES),
+    engines: str = typer.Option(_listed(BATCH_ENGINES),
                                 help="batch engines; onnx-int8 is skipped without onnxruntime"),
     clients: str = typer.Option(_listed(DEFAULT_CLIENTS), help="concurrent API clients per level; empty to skip the API"),
     out_md: str = typer.Option("BENCHMARKS.md", "--out-md", help="markdown report (its generated section)"),

@@ -1,15 +1,92 @@
-"""The model card (README.md) and plots (loss curve, per-label F1) written into a model dir."""
+"""The model card (README.md) and plots (loss curve, per-label F1) written into a model dir.
+
+The card opens with Hugging Face model-card metadata (YAML between ``---`` lines: language,
+license, library, pipeline tag, tags, base model and, when ``make eval`` has written
+``reports/eval.json`` for the same base encoder, a ``model-index`` with those held-out
+scores), so a model dir can be pushed to a model hub as it is.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
+import yaml
 
 matplotlib.use("Agg")  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt
 
+from model.paths import REPORTS_DIR
+from model.schema import Schema
 from training.metrics import markdown_table
+
+EVAL_REPORT = REPORTS_DIR / "eval.json"  # what `make eval` writes
+LICENSE = "mit"  # the project's licence (pyproject.toml)
+TAGS = ["arabic", "token-classification", "named-entity-recognition", "ner", "claim-detection",
+        "source-attribution", "news", "conflict", "syria", "rasd"]
+LAYER_TASKS = {"span": ("token-classification", "Token classification"),
+               "sentence": ("text-classification", "Sentence classification")}
+
+
+def held_out_report(source: Path | dict | None = EVAL_REPORT) -> dict | None:
+    """The evaluation report (``reports/eval.json`` by default), or None when there is none."""
+    if isinstance(source, dict) or source is None:
+        return source
+    try:
+        return json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _hub_id(name: str | None) -> str | None:
+    """``name`` when it reads as a Hugging Face hub id (owner/model), not a local dir or 'compact'."""
+    if not name or name == "compact" or Path(name).exists() or name.startswith((".", "/", "~")):
+        return None
+    return name if name.count("/") == 1 else None
+
+
+def model_index(info: dict, report: dict | None, units: dict[str, str]) -> list[dict] | None:
+    """``model-index`` from the held-out report: per layer, micro precision, recall and F1.
+
+    Reads ``report["rasd"]["layers"]`` (or ``report["layers"]`` in reports written before the
+    baselines were added) and ``report["split"]``. None when there is no report, or when it was
+    measured with another base encoder than this model's (its scores would not be this model's).
+    """
+    if not report:
+        return None
+    layers = (report.get("rasd") or report).get("layers") or {}
+    evaluated_base = ((report.get("setup") or {}).get("base") or {}).get("used")
+    if not layers or (evaluated_base and evaluated_base != info["base"]["used"]):
+        return None
+    split = str(report.get("split") or "held out")
+    results = []
+    for layer, body in layers.items():
+        micro = body.get("micro") or {}
+        task_type, task_name = LAYER_TASKS["sentence" if units.get(layer) == "sentence" else "span"]
+        results.append({
+            "task": {"type": task_type, "name": f"{task_name}: {layer}"},
+            "dataset": {"type": "rasd-annotations", "name": "rasd hand-annotated Arabic conflict news",
+                        "split": split},
+            "metrics": [{"type": name, "value": round(float(micro[name]), 4), "name": f"{layer} micro {name}"}
+                        for name in ("f1", "precision", "recall") if name in micro],
+        })
+    return [{"name": f"rasd-{info['name']}", "results": results}]
+
+
+def front_matter(info: dict, report: dict | None = None, units: dict[str, str] | None = None) -> str:
+    """The Hugging Face model-card metadata block (``---`` YAML ``---``) that opens README.md."""
+    meta = {"language": ["ar"], "license": LICENSE, "library_name": "rasd",
+            "pipeline_tag": "token-classification",
+            "tags": TAGS + (["compact-encoder"] if info["base"]["used"] == "compact" else []),
+            "metrics": ["f1", "precision", "recall"]}
+    base = _hub_id(info["base"]["used"])
+    if base:
+        meta["base_model"] = base
+    index = model_index(info, report, units or {})
+    if index:
+        meta["model-index"] = index
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000) + "---\n\n"
 
 
 def plot_loss(log_history: list[dict], path: Path) -> None:
@@ -46,10 +123,17 @@ def plot_f1(metrics: dict, colours: dict[str, str], path: Path, title: str) -> N
     plt.close(figure)
 
 
-def model_card(info: dict, config: dict, metrics: dict, data_summary: str) -> str:
+def model_card(info: dict, config: dict, metrics: dict, data_summary: str,
+               held_out: Path | dict | None = EVAL_REPORT, units: dict[str, str] | None = None) -> str:
+    """README.md of a model dir: metadata (:func:`front_matter`, with the held-out scores of
+    ``held_out``), then the base encoder, data, settings, training-set scores and limits.
+    ``units``: layer -> "span" or "sentence" (default: as in the repository's schema)."""
     base = info["base"]
     fallback = f"\n\n> {base['fallback_reason']}" if base.get("fallback_reason") else ""
-    return f"""# rasd model `{info['name']}`
+    if units is None:
+        default = Schema.load()
+        units = {layer: default.unit(layer) for layer in default.layer_names}
+    return front_matter(info, held_out_report(held_out), units) + f"""# rasd model `{info['name']}`
 
 Created {info['created']} by `make train`.
 

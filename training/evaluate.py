@@ -185,16 +185,16 @@ def report_markdown(metrics: dict) -> str:
     minutes, seconds = divmod(int(setup["wall_seconds"]), 60)
     lines = [
         "# rasd evaluation", "", f"{metrics['split']}.", "",
-        "Baselines, trained on the same documents in the same run: a CRF (sklearn-crfsuite: word, "
-        "affixes, clitic-stripped stem, shape, ±2 context; no lexicon) for span layers, TF-IDF "
-        "character 2–5-grams + one-vs-rest logistic regression for claims. Span layers: seqeval "
-        "strict IOB2 (exact span and label). Claims: (sentence, type) pairs.", "",
+        ("Baselines, trained on the same documents in the same run: a CRF (sklearn-crfsuite: word, "
+         "affixes, clitic-stripped stem, shape, ±2 context; no lexicon) for span layers, TF-IDF "
+         "character 2–5-grams + one-vs-rest logistic regression for claims. Span layers: seqeval "
+         "strict IOB2 (exact span and label). Claims: (sentence, type) pairs."), "",
         "| setting | value |", "|---|---|",
         f"| base encoder | `{base['used']}` (requested `{base['requested']}`){fallback} |",
         f"| training documents (of them written) | {setup['documents']} ({setup['written_documents']}) |",
         f"| test file | {setup['test'] or '—'} |",
-        f"| epochs / steps / learning rates | {setup['epochs']} / {setup.get('steps')} / {setup['learning_rate']} "
-        f"encoder, {setup.get('head_learning_rate')} heads |",
+        (f"| epochs / steps / learning rates | {setup['epochs']} / {setup.get('steps')} / "
+         f"{setup['learning_rate']} encoder, {setup.get('head_learning_rate')} heads |"),
         f"| date | {setup['date']} |",
         f"| wall time | {minutes} min {seconds} s |", "",
         *([f"> {base['fallback_reason']}", ""] if base.get("fallback_reason") else []),

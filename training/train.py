@@ -19,8 +19,8 @@ import torch
 from datasets import Dataset
 from transformers import PrinterCallback, Trainer, set_seed
 
-from model.modeldir import ModelDir, new_run_name, publish
 from model.lexicon import Lexicon
+from model.modeldir import ModelDir, new_run_name, publish
 from model.network import MultiLayerTagger, architecture_for
 from model.predictor import Predictor
 from model.schema import Schema

@@ -8,6 +8,5 @@ child process, :mod:`serve.bench.api_load` loads the served API with concurrent 
 
 SYNTHETIC = "bert-base"  # CAMeLBERT's shape with random weights, built by the run
 BATCH_ENGINES = ("pipeline", "fp32", "int8")
-OPTIONAL_ENGINES = ("onnx-int8",)  # skipped when onnxruntime is not installed
 DEFAULT_MODELS = (SYNTHETIC, "models/current")
 DEFAULT_CLIENTS = (1, 8, 32)

@@ -21,7 +21,6 @@ is recorded with the results. Nothing here asserts a timing.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -47,10 +46,10 @@ TARGETS = {"fp32_vs_pipeline": 1.15, "int8_vs_pipeline": 1.8, "api8_vs_batch": 0
 
 def bench_texts(quick: bool = False, seed: int = 0) -> tuple[list[dict], str]:
     """(documents ``{"kind", "text"}``, the 400-word article). Deterministic for a given seed."""
-    from model.document import sentence_bounds
+    from model.sentences import sentence_spans
 
     seeds = [path.read_text(encoding="utf-8") for path in sorted(SEEDS_DIR.glob("*.txt"))]
-    sentences = [text[s:e].strip() for text in seeds for s, e in sentence_bounds(text)]
+    sentences = [text[s:e].strip() for text in seeds for s, e in sentence_spans(text)]
     sentences = [sentence for sentence in sentences if len(sentence.split()) >= 4]
     rng = random.Random(seed)
 
@@ -77,8 +76,10 @@ def build_bert_base_shape(directory: Path) -> Path:
     from transformers import BertConfig, BertModel
 
     from model.compact import train_tokenizer
-    from model.network import MultiLayerTagger, layer_tags_from_schema
+    from model.lexicon import Lexicon
+    from model.network import MultiLayerTagger, architecture_for
     from model.schema import Schema
+    from model.word_features import WordFeaturizer
 
     torch.manual_seed(0)
     schema = Schema.load()
@@ -86,8 +87,9 @@ def build_bert_base_shape(directory: Path) -> Path:
                                 vocab_size=30000)
     encoder = BertModel(BertConfig(vocab_size=30000), add_pooling_layer=False)
     info = {"name": "bert-base shape, random weights", "base": {"used": "synthetic"}}
-    ModelDir(directory).write_loadable(MultiLayerTagger(encoder, layer_tags_from_schema(schema)), tokenizer,
-                                       schema, info)
+    lexicon = Lexicon.load()
+    tagger = MultiLayerTagger(encoder, architecture_for(schema, WordFeaturizer(lexicon).spec))
+    ModelDir(directory).write_loadable(tagger, tokenizer, schema, info, lexicon.path)
     return directory
 
 
@@ -199,9 +201,6 @@ def run_bench(models: list[str], quick: bool = False, engines: list[str] | None 
     """Benchmark every model in ``models`` (``bert-base`` or model dirs); returns the report dict."""
     documents, article = bench_texts(quick)
     engines = list(engines or BATCH_ENGINES)
-    if "onnx-int8" in engines and importlib.util.find_spec("onnxruntime") is None:
-        log("[bench] onnx-int8 skipped: onnxruntime is not installed (pip install onnxruntime onnx)")
-        engines.remove("onnx-int8")
     clients = list(DEFAULT_CLIENTS) if clients is None else clients
     level_seconds = level_seconds or (20 if quick else 90)
     stall_start, wall_start = _cpu_stall_us(), time.monotonic()
