@@ -5,34 +5,50 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
 MODEL  := models/current
 
+# One stamp per set of extras (.venv/.installed-dev, .venv/.installed-dev+ray), so `make test`
+# after `make run` installs the extras the tests need instead of trusting run's stamp.
 EXTRAS ?= dev
+TEST_EXTRAS := dev,ray
+comma := ,
+stamp = $(VENV)/.installed-$(subst $(comma),+,$(1))
+STAMP := $(call stamp,$(EXTRAS))
+TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 # `--name value` when the variable is set, nothing otherwise.
 opt = $(if $($(2)),$(1) "$($(2))")
 TRAINING_OPTIONS = $(call opt,--base-model,BASE_MODEL) $(ANNOTATIONS) $(call opt,--epochs,EPOCHS) $(call opt,--seed,SEED)
 SERVING_OPTIONS = $(call opt,--host,HOST) $(call opt,--port,PORT) $(call opt,--device,DEVICE)
 
-.PHONY: help install validate test train eval pretrain serve run score preannotate bench
+.PHONY: help install chromium validate test train eval pretrain serve run score preannotate bench
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
 install: $(STAMP)  ## create .venv, install rasd (torch pinned first); EXTRAS=dev,ray adds Ray
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e ".[$(subst +,$(comma),$*)]"
+	touch $@
 
 validate: $(STAMP)  ## check annotations/*.jsonl, print counts per layer, label and document
 	$(PY) -m training validate
 
-test: $(STAMP)  ## the whole test suite (tiny encoders, offline)
-	$(PY) -m pytest -q
+# The browser test drives Debian's chromium (never `playwright install`, which downloads one).
+chromium:  ## install Debian's chromium for the browser test when it is missing (as root: apt-get)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser test (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs /usr/bin/chromium: run \`sudo apt-get install -y chromium\` and make test again"; exit 1; \
+	  fi; }
+
+test: $(TEST_STAMP) chromium  ## the whole test suite (installs the dev and ray extras and chromium first; offline)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q
 
 train: $(STAMP)  ## train on annotations/*.jsonl -> models/<timestamp>, repoint models/current
 	$(PY) -m training train $(TRAINING_OPTIONS)

@@ -128,7 +128,9 @@ def import_command(
     layer: str = typer.Option(None, help="generate a schema with every label found in this layer"),
     schema_out: Path = typer.Option(None, "--schema-out", help="write the schema the records were checked with"),
     scheme: str = typer.Option("auto", help="CoNLL tagging scheme: auto, iob1 or iob2"),
-    sentences_per_doc: int = typer.Option(0, help="CoNLL: also cut a document every N sentences"),
+    sentences_per_doc: int = typer.Option(None, help="CoNLL: cut a document every N sentences (default: at "
+                                                       "-DOCSTART-, or every 20 in a file without any; 0: "
+                                                       "-DOCSTART- only)"),
     snap: bool = typer.Option(False, "--snap", help="move span edges that cut words to whole words (noted)"),
     schema: Path = typer.Option(DEFAULT_SCHEMA_PATH, help="schema the labels must come from (without --layer)"),
 ) -> None:
@@ -146,6 +148,8 @@ def import_command(
         typer.echo(f"note: {note}", err=True)
     for problem in result.problems:
         typer.echo(str(problem), err=True)
+    for line in result.summary:
+        typer.echo(line)
     write_jsonl(result.records, out)
     if schema_out:
         result.schema.save(schema_out)

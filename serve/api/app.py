@@ -31,9 +31,10 @@ from serve.api.guards import (
 )
 from serve.api.inference import InferenceService
 from serve.api.metrics import Metrics, MetricsMiddleware
-from serve.api.routes import info, ops, pages, predict
+from serve.api.routes import info, labelstudio, ops, pages, predict
 from serve.api.routes.pages import STATIC
 from serve.api.settings import Settings
+from serve.api.studio import Studio, StudioHooks
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,14 @@ article's publication `date` to resolve relative dates (أمس، الثلاثا�
 """
 
 
-def create_app(settings: Settings | None = None, service: InferenceService | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, service: InferenceService | None = None,
+               studio: StudioHooks | None = None) -> FastAPI:
     """Build the app. The model is loaded when the app starts (lifespan), not here.
 
     ``service`` replaces the default ``InferenceService.from_settings(settings)`` (tests use it
-    to control loading); it is loaded in lifespan unless it already holds a model.
+    to control loading); it is loaded in lifespan unless it already holds a model. ``studio``
+    (the training-side hooks, wired by ``python -m serve api``) adds the Label Studio ML backend
+    under /labelstudio.
     """
     settings = settings or Settings()
     service = service or InferenceService.from_settings(settings)
@@ -70,8 +74,10 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
             return
         # The worker looks `service.run` up per batch, so it follows reloads (and test doubles).
         batcher = MicroBatcher(lambda texts, dates: service.run(texts, dates), settings.max_batch_tokens,
-                               settings.max_wait_ms, settings.max_queue, on_batch=metrics.observe_batch)
+                               settings.max_wait_ms, settings.max_queue, on_batch=metrics.observe_batch,
+                               max_expected_wait=settings.max_expected_wait, on_wait=metrics.queue_wait.observe)
         metrics.queue_depth.set_function(lambda: batcher.depth)
+        metrics.expected_wait.set_function(lambda: batcher.expected_wait() or 0.0)
         batcher.start()
         app.state.batcher = batcher
         try:
@@ -85,11 +91,16 @@ def create_app(settings: Settings | None = None, service: InferenceService | Non
     app.state.service = service
     app.state.metrics = metrics
     app.state.batcher = None  # a MicroBatcher while the app runs with micro-batching on
+    app.state.studio = None if studio is None else Studio(
+        studio, service, settings.labelstudio_annotations, settings.labelstudio_events,
+        settings.labelstudio_models_dir, settings.labelstudio_retrain_every)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     for module in (predict, info, ops, pages):
         app.include_router(module.router)
+    if studio is not None:
+        app.include_router(labelstudio.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # Added last = outermost: metrics see every answer, the size limit runs before any parsing.

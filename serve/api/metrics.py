@@ -51,6 +51,12 @@ class Metrics:
                                         buckets=LATENCY_BUCKETS, registry=self.registry)
         self.queue_depth = Gauge("rasd_queue_depth", "requests waiting for the model (micro-batching)",
                                  registry=self.registry)
+        self.queue_wait = Histogram("rasd_queue_wait_seconds",
+                                    "time a request waited in the queue before its model call started",
+                                    buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.expected_wait = Gauge("rasd_queue_expected_wait_seconds",
+                                   "expected wait for an answer of a request sent now (0 before the model is timed)",
+                                   registry=self.registry)
 
     def observe_batch(self, requests: int, seconds: float) -> None:
         self.batch_size.observe(requests)

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.modeldir import CURRENT
-from model.paths import MODELS_DIR
+from model.paths import ANNOTATIONS_DIR, MODELS_DIR
 
 
 class Settings(BaseSettings):
@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     max_batch_tokens: int = Field(8192, gt=0, description="estimated tokens (characters / 4) per joined call")
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="longest a request waits for others to join it")
     max_queue: int = Field(256, gt=0, description="requests waiting for the model before /predict answers 503")
+    max_expected_wait: float = Field(10.0, ge=0, description="seconds: a request whose expected wait for its answer "
+                                     "is longer gets 503 with Retry-After (0: no bound by time)")
 
     # 100k Arabic characters are ~200 KB of UTF-8, or ~600 KB when a client \u-escapes them
     # (Python's json.dumps does by default), so 5 MB leaves room for a few long articles.
@@ -44,6 +46,18 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, description="when set, /predict and /reload require it")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed by CORS; empty (the default) turns CORS off")
+
+    # The Label Studio ML backend under /labelstudio (serve/api/studio.py).
+    labelstudio_annotations: Path = Field(ANNOTATIONS_DIR / "labelstudio.jsonl",
+                                          description="annotations file the Label Studio webhook writes; "
+                                                      "retrains use every *.jsonl of its folder")
+    labelstudio_events: Path = Field(ANNOTATIONS_DIR / "labelstudio" / "events.jsonl",
+                                     description="raw Label Studio webhook events as received "
+                                                 "(rejected annotations in rejected.jsonl beside it)")
+    labelstudio_retrain_every: int = Field(10, ge=0, description="retrain after this many new Label Studio "
+                                           "annotations (0: only when Label Studio asks, START_TRAINING)")
+    labelstudio_models_dir: Path = Field(MODELS_DIR, description="where Label Studio retrains publish model dirs "
+                                         "(and repoint `current`)")
 
     host: str = Field("127.0.0.1", description="address to bind")
     port: int = Field(8000, ge=0, le=65535, description="port to listen on")

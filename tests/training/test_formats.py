@@ -159,7 +159,7 @@ def test_doccano_both_variants_and_every_problem(tmp_path):
         ("1", [("FAC", "مطار تدمر"), ("SRC_ANON", "مصدر خاص")]), ("2", [("FAC", "مطار تدمر")])]
     assert [(p.line, p.reason) for p in result.problems] == [
         (3, "overlaps FAC 'مطار تدمر' [22:31] in layer 'entities'"),
-        (4, "span starts inside a word"),
+        (4, "span starts inside a word; --snap would make it [22:31] 'مطار تدمر'"),
         (5, f"offsets out of range or empty (text has {len(TEXT)} characters)"),
         (6, "label 'AIRPORT' is not in the schema"),
     ]
@@ -181,7 +181,8 @@ def test_snap_moves_edges_to_whole_words_and_says_so(tmp_path):
     sloppy = at("مطار تدمر أمس،", "FAC")
     sloppy = {**sloppy, "start": sloppy["start"] + 2, "end": sloppy["end"] - 5}  # "ار تدمر " with a space
     path = doccano_file(tmp_path, [{"text": TEXT, "label": [[sloppy["start"], sloppy["end"], "FAC"]]}])
-    assert reasons(run_import("doccano", path)) == ["span starts inside a word"]
+    # Without --snap the problem says what --snap would do.
+    assert reasons(run_import("doccano", path)) == ["span starts inside a word; --snap would make it [22:31] 'مطار تدمر'"]
     snapped = run_import("doccano", path, snap=True)
     assert snapped.problems == [] and snapped.records[0]["spans"] == [at("مطار تدمر", "FAC")]
     assert snapped.notes[0].reason.startswith(f"snapped [{sloppy['start']}:{sloppy['end']}]")

@@ -32,8 +32,16 @@ def _module(name: str):
 
 def import_annotations(name: str, path: str | Path, options: ImportOptions,
                        read_options: ReadOptions | None = None) -> ImportResult:
-    """Read ``path`` in format ``name``; return the clean records, problems and notes."""
-    return collect(_module(name).read(Path(path), read_options or ReadOptions()), options)
+    """Read ``path`` in format ``name``; return the clean records, problems and notes.
+
+    A format that parses smaller units than documents (CoNLL: sentences, so that a problem
+    drops only its sentence) joins the checked units back into documents with its ``assemble``.
+    """
+    module = _module(name)
+    sources = list(module.read(Path(path), read_options or ReadOptions()))
+    result = collect(sources, options)
+    assemble = getattr(module, "assemble", None)
+    return assemble(sources, result) if assemble else result
 
 
 def export_annotations(name: str, paths: list[Path], out: str | Path, schema: Schema,

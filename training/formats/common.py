@@ -70,7 +70,9 @@ class ReadOptions:
 
     text_field: str = "text"  # Label Studio data field / doccano key holding the text
     scheme: str = "auto"  # CoNLL: auto | iob1 | iob2
-    sentences_per_doc: int = 0  # CoNLL: also cut documents every N sentences (0: -DOCSTART- only)
+    # CoNLL: cut documents every N sentences (0: at -DOCSTART- only; None: at -DOCSTART- when the
+    # file has any, else every conll.SENTENCES_PER_DOC sentences).
+    sentences_per_doc: int | None = None
 
 
 @dataclass
@@ -88,6 +90,7 @@ class ImportResult:
     notes: list[Problem]
     schema: Schema
     dropped: Counter = field(default_factory=Counter)  # labels the label map sent to null
+    summary: list[str] = field(default_factory=list)  # counts a format sums up (CoNLL: sentences kept, dropped)
 
     @property
     def ok(self) -> bool:
@@ -167,8 +170,27 @@ def _check(source: Source, options: ImportOptions, schema: Schema, dropped: Coun
     for problem in span_problems(record, schema, source.path, source.line):
         key = problem.span and (problem.span.get("start"), problem.span.get("end"), problem.span.get("label"))
         # A span with a line of its own (brat, CoNLL) is reported there, not at its document.
-        problems.append(replace(problem, line=lines.get(key) or problem.line) if key else problem)
+        problem = replace(problem, line=lines.get(key) or problem.line) if key else problem
+        problems.append(_with_snap_hint(problem, source.text, words) if not options.snap else problem)
     return record, problems, notes
+
+
+def _with_snap_hint(problem: Problem, text: str, words: list) -> Problem:
+    """A word-edge problem that ``--snap`` would fix, saying so and where the span would go."""
+    span = problem.span or {}
+    start, end = span.get("start"), span.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) or not problem.reason.startswith("span "):
+        return problem
+    if not (0 <= start < end <= len(text)) or span.get("_slice", text[start:end]) != text[start:end] \
+            or not cuts_word(text, start, end):
+        return problem
+    if not words:
+        words.extend(word_spans(text))
+    snapped = snap_to_words(text, start, end, words)
+    if snapped is None:
+        return problem
+    return replace(problem, reason=f"{problem.reason}; --snap would make it [{snapped[0]}:{snapped[1]}] "
+                                   f"{text[snapped[0]:snapped[1]]!r}")
 
 
 def collect(sources: Iterable[Source], options: ImportOptions) -> ImportResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from model.modeldir import ModelDir
 from serve.api.deps import ServiceDep, SettingsDep
@@ -24,8 +24,8 @@ def evaluation_summary(model_dir: Path | None) -> dict | None:
 
 
 @router.get("/model", responses={503: {"model": ErrorOut}},
-            summary="Name, base encoder, schema (labels and colours), evaluation, limits")
-def model_card(service: ServiceDep, settings: SettingsDep) -> dict:
+            summary="Name, base encoder, schema (labels and colours), evaluation, limits, Label Studio retrains")
+def model_card(service: ServiceDep, settings: SettingsDep, request: Request) -> dict:
     predictor = service.predictor
     if predictor is None:
         raise HTTPException(503, detail="the model is still loading; retry shortly")
@@ -36,4 +36,6 @@ def model_card(service: ServiceDep, settings: SettingsDep) -> dict:
             "evaluation": evaluation_summary(service.served_dir),
             "limits": {"max_body_bytes": settings.max_body_bytes,
                        "max_chars_per_text": settings.max_chars_per_text,
-                       "max_texts_per_request": settings.max_texts_per_request}}
+                       "max_texts_per_request": settings.max_texts_per_request},
+            # The Label Studio backend's imports and retrains (last_error: why the last one failed).
+            "labelstudio": studio.status() if (studio := request.app.state.studio) else None}
