@@ -34,8 +34,8 @@ def event_record(text: str, entities: list[Span], source: Span | None, roles: di
     record: dict = {name: [] for name in EVENT_FIELDS}
     for entity in entities:
         role = roles.get(entity.label)
-        if role not in record:
-            continue
+        if role not in record or (role == "actors" and source and (entity.start, entity.end) == (source.start, source.end)):
+            continue  # the source itself («المرصد …» as ORG) tells, it does not act
         item = {"text": entity.text, "label": entity.label, "start": entity.start, "end": entity.end}
         if role == "dates":
             item |= asdict(resolve_date(entity.text, published))

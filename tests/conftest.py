@@ -22,9 +22,9 @@ SEED_ANNOTATIONS = REPO / "annotations" / "seeds.jsonl"
 def tiny_config(models_dir: Path, **overrides):
     from training.config import TrainConfig
 
-    options = dict(base_model="compact", compact_hidden=64, compact_layers=2, epochs=30, lstm_hidden=32,
-                   learning_rate=2e-3, max_length=128, device="cpu", seed=7,
-                   annotations=[str(SEED_ANNOTATIONS)], models_dir=str(models_dir))
+    options = {"base_model": "compact", "compact_hidden": 64, "compact_layers": 2, "epochs": 30, "lstm_hidden": 32,
+               "learning_rate": 2e-3, "max_length": 128, "device": "cpu", "seed": 7,
+               "annotations": [str(SEED_ANNOTATIONS)], "models_dir": str(models_dir)}
     options.update(overrides)
     return TrainConfig(**options)
 

@@ -100,6 +100,7 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bo
         arguments = training_arguments(
             scratch, config.device, config.seed, progress, num_train_epochs=epochs, learning_rate=learning_rate,
             per_device_train_batch_size=config.batch_size, warmup_steps=0.1, logging_steps=5,
+            lr_scheduler_type="constant_with_warmup",  # features and BiLSTM start from scratch: no decay
             save_strategy="no", remove_unused_columns=False,
         )
         trainer = Trainer(model=model, args=arguments, train_dataset=Dataset.from_list(features),
