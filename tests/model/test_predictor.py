@@ -72,8 +72,8 @@ def test_bert_base_shaped_model_dir_loads_and_predicts(tmp_path, seed_tokenizer,
     import torch
     from transformers import BertConfig, BertModel
 
-    from model.modeldir import ModelDir
     from model.lexicon import Lexicon
+    from model.modeldir import ModelDir
     from model.network import MultiLayerTagger, architecture_for
     from model.predictor import Predictor
     from model.schema import Schema
