@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 
-from model.paths import ANNOTATIONS_DIR, MODELS_DIR, SCHEMA_PATH
+from model.lexicon import DEFAULT_LEXICON_PATH
+from model.paths import MODELS_DIR, SCHEMA_PATH
 
 DEFAULT_BASE_MODEL = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 COMPACT = "compact"
@@ -56,7 +57,7 @@ class TrainConfig:
         None, f"default: {COMPACT_LEARNING_RATE:g} compact-sized, {PRETRAINED_LEARNING_RATE:g} BERT-base")
     head_learning_rate: float = _setting(HEAD_LEARNING_RATE, "learning rate of the word features, BiLSTM and heads")
     min_steps: int = _setting(MIN_STEPS, "epochs are raised until training takes at least this many optimizer steps")
-    lexicon: str = _setting(str(ANNOTATIONS_DIR / "lexicon.yaml"),
+    lexicon: str = _setting(str(DEFAULT_LEXICON_PATH),
                             "lexicon.yaml for the word features ('none': train without a lexicon)")
     lstm_hidden: int = _setting(128, "hidden size of each direction of the word BiLSTM")
     seed: int = _setting(DEFAULT_SEED)
