@@ -26,7 +26,7 @@ COMPACT_LAYERS = 2
 
 # With word features, the lexicon and a BiLSTM carrying most of the signal offline, the compact
 # encoder is kept small. Dev set (12 unseen articles), micro F1 entities/sources/claims:
-# 2 × 128 0.659/0.465/0.449, 1 × 64 0.648/0.447/0.351; a 4 × 256 one had not finished one
+# 2 × 128 0.659/0.465/0.449, 1 × 64 0.648/0.447/0.351, embeddings only 0.653/0.323/0.481; a 4 × 256 one had not finished one
 # training on the 49 documents after 15 minutes on 2 shared cores (stopped, unmeasured).
 # 30 epochs of the 49 documents are ~300 optimizer steps; MIN_STEPS raises epochs for fewer.
 COMPACT_EPOCHS = 30
