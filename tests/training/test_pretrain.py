@@ -76,8 +76,8 @@ def test_pretrain_resumes_and_output_works_as_base_model(tmp_path, corpus, monke
     from training.train import fit
 
     config = TrainConfig(base_model=str(out), epochs=1, max_length=64, device="cpu")
-    _, tuned_base, _, chosen = fit(seed_documents[:1], Schema.load(), config, progress=False)
-    assert tuned_base.used == str(out.resolve()) and chosen["learning_rate"] == COMPACT_LEARNING_RATE
+    fitted = fit(seed_documents[:1], Schema.load(), config, progress=False)
+    assert fitted.base.used == str(out.resolve()) and fitted.chosen["learning_rate"] == COMPACT_LEARNING_RATE
 
     with pytest.raises(FileExistsError):
         pretrain(_tiny(corpus, out, max_steps=1))
