@@ -49,6 +49,7 @@ TRAINING_CONFIG_FILE = "training_config.json"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "README.md"
 PLOTS_DIR = "plots"
+CLASSICAL_DIR = "classical"  # the CRF and TF-IDF models blended with the network (model/classical.py)
 ENCODER_INFO_FILE = "pretrain.json"  # in a pre-trained encoder dir, not a model dir
 CURRENT = "current"
 # What a Predictor cannot do without; labels.json first: it is what marks a rasd model dir.
@@ -107,6 +108,11 @@ class ModelDir:
         path = self.path / LEXICON_FILE
         return path if path.is_file() else None
 
+    def classical_dir(self) -> Path | None:
+        """The folder of the blended classical models, or None (a model dir without them)."""
+        path = self.path / CLASSICAL_DIR
+        return path if path.is_dir() else None
+
     def weights(self) -> dict:
         from safetensors.torch import load_file
 
@@ -143,10 +149,13 @@ class ModelDir:
         _write_json(self.path / LABELS_FILE, architecture)
 
     def write_loadable(self, tagger, tokenizer, schema: Schema, info: dict | None = None,
-                       lexicon: Path | None = None) -> None:
+                       lexicon: Path | None = None, classical=None) -> None:
         """Everything :meth:`model.predictor.Predictor.load` needs: the tagger's files (through
-        its ``save``), the tokenizer, the schema, the lexicon (copied) and, when given, the info."""
+        its ``save``), the tokenizer, the schema, the lexicon (copied) and, when given, the info
+        and the classical models blended with the tagger (through their ``save``)."""
         tagger.save(self.path)
+        if classical is not None:
+            classical.save(self.path / CLASSICAL_DIR)
         tokenizer.save_pretrained(self.path)
         schema.save(self.path / SCHEMA_FILE)
         if lexicon is not None:

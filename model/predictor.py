@@ -4,7 +4,10 @@ The API, batch scoring, pre-annotation and evaluation all call this; none of the
 spans on its own (flair's ``predict`` pattern). Windows of many documents are sorted by
 length and batched together to cut padding; each word is read from the window where it has
 most context. Span layers are decoded from per-word tags; the sentence layer (claims) from
-per-sentence probabilities and the thresholds stored with the model.
+per-sentence probabilities and the thresholds stored with the model. When the model dir
+carries classical models (:mod:`model.classical`), their probabilities are blended in before
+decoding: per layer, ``(1 - w) · network + w · classical`` with the weight ``w`` stored in the
+architecture (chosen on held-out training documents, :mod:`training.calibrate`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from model.alignment import (
     tags_to_spans,
     words_in_window,
 )
+from model.classical import ClassicalModels
 from model.document import ClaimSentence, Document, Span, attributed_source, spans_within
 from model.events import event_record
 from model.lexicon import Lexicon
@@ -78,7 +82,7 @@ class Predictor:
 
     def __init__(self, model: MultiLayerTagger, tokenizer, schema: Schema, info: dict,
                  device: torch.device, featurizer: WordFeaturizer, batch_tokens: int = 8192,
-                 max_length: int | None = None):
+                 max_length: int | None = None, classical: ClassicalModels | None = None):
         if featurizer.spec.to_dict() != model.spec.to_dict():
             raise ValueError("the word features do not match the ones the model was trained with "
                              "(the lexicon in the model dir was changed?); retrain with `make train`")
@@ -91,7 +95,10 @@ class Predictor:
         self.batch_tokens = batch_tokens
         self.max_length = min(max_length or model.max_length(), model.max_length())
         self.roles = schema.roles()
-        self.thresholds = torch.tensor(model.thresholds())
+        self.thresholds = model.thresholds()
+        self.classical = classical
+        # Per layer, the weight of the classical model in the blend (none without classical models).
+        self.blend = model.blend() if classical is not None else {}
 
     @classmethod
     def load(cls, model_dir: str | Path, device: str = "auto", quantize: str | None = None,
@@ -120,6 +127,8 @@ class Predictor:
         info["device"] = str(target)
         # Windows as long as in training: positions past it were never trained.
         options.setdefault("max_length", info.get("max_length"))
+        classical = model_dir.classical_dir()
+        options.setdefault("classical", ClassicalModels.load(classical) if classical else None)
         return cls(model, model_dir.tokenizer(), model_dir.schema(), info, target, featurizer, **options)
 
     # -- inference ---------------------------------------------------------------------------
@@ -160,19 +169,44 @@ class Predictor:
                                   for word, (window, _) in enumerate(owners)], dtype=torch.long)
             first_window += len(windows)
             owned = states[index.to(states.device)]
-            best = {layer: logits.float().softmax(-1).max(-1) for layer, logits in self.model.span_logits(owned).items()}
+            tag_probabilities = self._blend_words(text, doc, {
+                layer: logits.float().softmax(-1).cpu() for layer, logits in self.model.span_logits(owned).items()})
+            best = {layer: probabilities.max(-1) for layer, probabilities in tag_probabilities.items()}
             sentences = sentence_spans(text)
             probabilities = torch.zeros(len(sentences), len(self.model.sentence_labels))
             if self.model.sentence_layer and sentences and doc.words:
                 groups = torch.tensor(sentence_of_words(doc.words, sentences), device=states.device)
                 features = torch.tensor(doc_rows, device=states.device)
-                probabilities = self.model.sentence_logits(owned, groups, len(sentences), features).float().sigmoid()
+                probabilities = self._blend_sentences(text, sentences, self.model.sentence_logits(
+                    owned, groups, len(sentences), features).float().sigmoid().cpu())
             results.append(WordScores(
                 tags={layer: scores.indices.tolist() for layer, scores in best.items()},
                 probs={layer: scores.values.tolist() for layer, scores in best.items()},
                 sentences=sentences, sentence_probs=probabilities.cpu().tolist(),
             ))
         return results
+
+    def _blend_words(self, text: str, doc: EncodedDocument, probabilities: dict[str, torch.Tensor]
+                     ) -> dict[str, torch.Tensor]:
+        """Per span layer, (words, tags) tag probabilities with the CRF's marginals blended in."""
+        layers = {layer: self.model.span_tags[layer] for layer in probabilities if self.blend.get(layer)}
+        if not layers or not doc.words:
+            return probabilities
+        marginals = self.classical.crf.marginals(text, doc.words, layers)
+        for layer, table in marginals.items():
+            weight = self.blend[layer]
+            probabilities[layer] = (1 - weight) * probabilities[layer] + weight * torch.from_numpy(table)
+        return probabilities
+
+    def _blend_sentences(self, text: str, sentences: list[tuple[int, int]], probabilities: torch.Tensor
+                         ) -> torch.Tensor:
+        """(sentences, labels) sentence-layer probabilities with the TF-IDF classifier's blended in."""
+        weight = self.blend.get(self.model.sentence_layer, 0.0)
+        if not weight or self.classical.claims is None:
+            return probabilities
+        classical = self.classical.claims.probabilities([text[start:end] for start, end in sentences],
+                                                        self.model.sentence_labels)
+        return (1 - weight) * probabilities + weight * torch.from_numpy(classical)
 
     def _run(self, inputs: list[tuple]) -> torch.Tensor:
         """Forward passes over windows batched by length; the word states of every window's
@@ -231,7 +265,7 @@ class Predictor:
                 published: date | None) -> list[ClaimSentence]:
         """One :class:`ClaimSentence` per sentence with at least one label over its threshold."""
         entities, sources = layers.get(ENTITY_LAYER, []), layers.get(SOURCE_LAYER, [])
-        labels, thresholds = self.model.sentence_labels, self.thresholds.tolist()
+        labels, thresholds = self.model.sentence_labels, self.thresholds
         claims = []
         for index, ((start, end), probabilities) in enumerate(zip(scores.sentences, scores.sentence_probs)):
             types = {label: p for label, p, threshold in zip(labels, probabilities, thresholds) if p >= threshold}

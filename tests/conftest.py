@@ -24,7 +24,8 @@ def tiny_config(models_dir: Path, **overrides):
 
     options = {"base_model": "compact", "compact_hidden": 64, "compact_layers": 2, "epochs": 30, "lstm_hidden": 32,
                "learning_rate": 2e-3, "max_length": 128, "device": "cpu", "seed": 7,
-               "annotations": [str(SEED_ANNOTATIONS)], "models_dir": str(models_dir)}
+               "annotations": [str(SEED_ANNOTATIONS)], "models_dir": str(models_dir),
+               "calibration_share": 0}  # calibration (one extra fit) has its own test
     options.update(overrides)
     return TrainConfig(**options)
 

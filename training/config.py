@@ -38,6 +38,9 @@ PRETRAINED_LEARNING_RATE = 5e-5
 # five articles are two steps an epoch, and 8 epochs of BERT-base would be 16 steps.
 HEAD_LEARNING_RATE = 2e-3
 MIN_STEPS = 300
+# Blend weights and claim thresholds are chosen on this share of the training documents,
+# held out from one extra fit (training/calibrate.py).
+CALIBRATION_SHARE = 0.2
 # Masked-LM pre-training from scratch (or of a compact-sized encoder) learns faster than
 # fine-tuning a tagger and slower than a pretrained BERT-base is continued.
 MLM_SCRATCH_LEARNING_RATE = 5e-4
@@ -59,6 +62,9 @@ class TrainConfig:
     min_steps: int = _setting(MIN_STEPS, "epochs are raised until training takes at least this many optimizer steps")
     lexicon: str = _setting(str(DEFAULT_LEXICON_PATH),
                             "lexicon.yaml for the word features ('none': train without a lexicon)")
+    calibration_share: float = _setting(
+        CALIBRATION_SHARE, "share of the documents held out once (one extra fit) to choose the blend with the "
+                           "CRF / TF-IDF models and the claim thresholds; 0: even blend, thresholds 0.5")
     lstm_hidden: int = _setting(128, "hidden size of each direction of the word BiLSTM")
     seed: int = _setting(DEFAULT_SEED)
     batch_size: int = _setting(8, "windows per optimizer step")

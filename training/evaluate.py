@@ -2,7 +2,7 @@
 
 Two modes, each scoring every layer (spans: seqeval strict IOB2; claims: (sentence, type)
 pairs) for the network and, in the same run on the same training documents, the
-baselines of :mod:`training.baselines` (a CRF for the span layers, TF-IDF + logistic
+baselines of :mod:`model.classical` (a CRF for the span layers, TF-IDF + logistic
 regression for claims):
 
 * cross-validation (default): each *real* annotated article (``meta.origin`` is not
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from model.classical import CrfTagger, TfidfClaims
 from model.schema import Schema
-from training.baselines import CrfBaseline, TfidfClaimBaseline
 from training.config import COMPACT, TrainConfig
 from training.metrics import all_metrics, sentence_metrics, span_metrics
 from training.train import fit, load_documents
@@ -55,8 +55,8 @@ def _train_and_predict(training: list[dict], tests: list[dict], schema: Schema, 
     if fitted.base.is_compact and config.base_model != COMPACT:
         config = replace(config, base_model=COMPACT)  # the fallback was explained once
     predicted = fitted.predictor(schema, {"name": "held-out"}).predict(texts)
-    crf = CrfBaseline.fit(training, schema).predict(texts)
-    tfidf = TfidfClaimBaseline.fit(training, schema).predict(texts)
+    crf = CrfTagger.fit(training, schema).predict(texts)
+    tfidf = TfidfClaims.fit(training, schema).predict(texts)
     setup = {"base": fitted.base.describe(), **{k: v for k, v in fitted.chosen.items() if k != "windows"}}
     return {"rasd": predicted, "baseline": (crf, tfidf)}, setup, config
 

@@ -89,7 +89,7 @@ def uncertainty(scores: WordScores, thresholds: list[float] | None = None) -> fl
 
 def suggest(predictor: Predictor, ids: list[str], texts: list[str]) -> list[Suggestion]:
     """Predict regions and uncertainty for each text with one forward pass per window."""
-    thresholds = predictor.thresholds.tolist()
+    thresholds = predictor.thresholds
     suggestions = []
     for doc_id, text, (document, score) in zip(ids, texts, predictor.predict_with_scores(texts)):
         spans = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import torch
 from datasets import Dataset
 from transformers import PrinterCallback, Trainer, set_seed
 
+from model.classical import ClassicalModels
 from model.lexicon import Lexicon
 from model.modeldir import ModelDir, new_run_name, publish
 from model.network import MultiLayerTagger, architecture_for
@@ -26,6 +27,7 @@ from model.predictor import Predictor
 from model.schema import Schema
 from model.word_features import WordFeaturizer
 from training.base import Base, load_base, training_arguments
+from training.calibrate import Calibration, calibrate, split
 from training.card import model_card, plot_f1, plot_loss
 from training.config import (
     COMPACT_LEARNING_RATE,
@@ -61,11 +63,12 @@ class Fitted:
     base: Base
     featurizer: WordFeaturizer
     history: list[dict]
-    chosen: dict  # the settings actually used: epochs, learning rates, max_length, windows, steps
+    chosen: dict  # the settings actually used: epochs, learning rates, max_length, windows, steps, calibration
+    classical: ClassicalModels
 
     def predictor(self, schema: Schema, info: dict) -> Predictor:
         return Predictor(self.model, self.base.tokenizer, schema, info, torch.device("cpu"), self.featurizer,
-                         max_length=self.chosen["max_length"])
+                         max_length=self.chosen["max_length"], classical=self.classical)
 
 
 def featurizer_for(config: TrainConfig) -> WordFeaturizer:
@@ -74,11 +77,31 @@ def featurizer_for(config: TrainConfig) -> WordFeaturizer:
 
 
 def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bool = True) -> Fitted:
-    """Train a tagger on ``documents``.
+    """Train a tagger and its classical partners on ``documents``, with the blend weights and
+    claim thresholds chosen on a held-out share of them (:mod:`training.calibrate`).
 
     ``progress=False`` silences the Trainer's progress bar and loss lines (cross-validation
     shows its own bar over folds).
     """
+    calibration = Calibration.default(schema)
+    parts = split(documents, config.calibration_share, config.seed)
+    if parts:
+        if progress:
+            print(f"choosing blend weights and claim thresholds on {len(parts[1])} of the {len(documents)} "
+                  "documents, held out from one extra fit (--calibration-share 0 skips it)", file=sys.stderr)
+        held_out_fit = fit(parts[0], schema, replace(config, calibration_share=0), progress=False)
+        calibration = calibrate(held_out_fit.predictor(schema, {}), parts[1], schema)
+    fitted = _fit_network(documents, schema, config, progress)
+    fitted.model.architecture["blend"] = calibration.blend
+    if fitted.model.sentence_layer:
+        fitted.model.architecture["sentence_layer"]["thresholds"] = calibration.thresholds
+    fitted.chosen["calibration"] = {"blend": calibration.blend, "thresholds": calibration.thresholds,
+                                    "held_out_scores": calibration.scores}
+    return fitted
+
+
+def _fit_network(documents: list[dict], schema: Schema, config: TrainConfig, progress: bool) -> Fitted:
+    """The tagger and the classical models, trained on all of ``documents`` (blend unset)."""
     set_seed(config.seed)
     base = load_base(config.base_model, [doc["text"] for doc in documents],
                      hidden_size=config.compact_hidden, layers=config.compact_layers)
@@ -111,7 +134,7 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bo
     model = model.cpu().float().eval()
     chosen = {"epochs": epochs, "learning_rate": learning_rate, "head_learning_rate": config.head_learning_rate,
               "max_length": max_length, "windows": len(features), "steps": trainer.state.global_step}
-    return Fitted(model, base, featurizer, trainer.state.log_history, chosen)
+    return Fitted(model, base, featurizer, trainer.state.log_history, chosen, ClassicalModels.fit(documents, schema))
 
 
 def train(config: TrainConfig) -> Path:
@@ -130,7 +153,8 @@ def train(config: TrainConfig) -> Path:
 
     def write(model_dir: ModelDir) -> None:
         lexicon = fitted.featurizer.lexicon
-        model_dir.write_loadable(model, base.tokenizer, schema, info, lexicon.path if lexicon else None)
+        model_dir.write_loadable(model, base.tokenizer, schema, info, lexicon.path if lexicon else None,
+                                 fitted.classical)
         model_dir.write_training_config(training_config)
         predictor = fitted.predictor(schema, info)
         metrics = all_metrics(documents, predictor.predict([doc["text"] for doc in documents]), schema)

@@ -14,7 +14,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import torch
 
 from model.document import ClaimSentence, Document, Span
 from model.paths import REPO_ROOT as REPO
@@ -148,7 +147,7 @@ class StubPredictor:
     def __init__(self):
         self.info = {"version": "stub-1"}
         self.schema = Schema.load()
-        self.thresholds = torch.tensor([0.5] * len(self.schema.labels("claims")))
+        self.thresholds = [0.5] * len(self.schema.labels("claims"))
 
     def predict_with_scores(self, texts):
         results = []

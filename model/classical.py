@@ -1,30 +1,37 @@
-"""Classical baselines trained on the same folds as the network: what it has to beat.
+"""Classical models: the baselines the network has to beat, and the partners it is blended with.
 
-* :class:`CrfBaseline`: a linear-chain CRF (sklearn-crfsuite) per span layer, on word-level
+* :class:`CrfTagger`: a linear-chain CRF (sklearn-crfsuite) per span layer, on word-level
   IOB2 tags derived from the gold character spans with the project's own alignment
   (:func:`model.alignment.spans_to_tags` / :func:`model.alignment.tags_to_spans`), one
   sequence per sentence. Features are the textbook set (word shape, affixes, a
   clitic-stripped stem, ±2 neighbours), deliberately without lexicons or gazetteers.
-* :class:`TfidfClaimBaseline`: character n-gram TF-IDF and one logistic regression per claim
+* :class:`TfidfClaims`: character n-gram TF-IDF and one logistic regression per claim
   type, predicting the set of claim types of each sentence
   (the gold of :func:`model.sentences.claim_types_per_sentence`).
 
 Both take the annotated documents of :func:`training.train.load_documents` (dicts with
-``text`` and ``spans``) and predict from raw texts, so they slot into the same folds.
+``text`` and ``spans``) and predict from raw texts, so they slot into the same folds as the
+network: ``make eval`` scores them alone as baselines. A model dir also carries both, fitted on
+its training documents, and the :class:`model.predictor.Predictor` blends their probabilities
+(CRF marginals per word, TF-IDF probabilities per sentence) with the network's: few annotated
+articles favour sparse linear models on rare labels, the network on context and the lexicon,
+and the blend beats each alone (README, Evaluation). Saved without pickle: crfsuite's own
+model files and an ``.npz`` of plain arrays.
 """
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy
 import regex
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn_crfsuite import CRF
 
 from model.alignment import spans_to_tags, tags_to_spans
@@ -121,14 +128,14 @@ def _sentence_features(text: str, words: list[tuple[int, int]], sentence: list[i
 
 
 @dataclass
-class CrfBaseline:
-    """One fitted CRF per span layer; build with :meth:`fit`."""
+class CrfTagger:
+    """One fitted CRF per span layer; build with :meth:`fit` or :meth:`load`."""
 
     models: dict[str, CRF]
 
     @classmethod
     def fit(cls, documents: list[dict], schema: Schema, layers: tuple[str, ...] = CRF_LAYERS,
-            c1: float = 0.1, c2: float = 0.1, max_iterations: int = 150) -> CrfBaseline:
+            c1: float = 0.1, c2: float = 0.1, max_iterations: int = 150) -> CrfTagger:
         """Train a CRF (L-BFGS, elastic net ``c1``/``c2``) for each of ``layers`` the schema has."""
         sequences, tags = [], {layer: [] for layer in layers if layer in schema.layers}
         for document in documents:
@@ -150,6 +157,37 @@ class CrfBaseline:
             model.fit(sequences, layer_tags)
             models[layer] = model
         return cls(models)
+
+    def save(self, folder: Path) -> None:
+        """One crfsuite model file per layer, ``crf-<layer>.crfsuite``, in ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for layer, model in self.models.items():
+            shutil.copyfile(model.modelfile.name, folder / f"crf-{layer}.crfsuite")
+
+    @classmethod
+    def load(cls, folder: Path) -> CrfTagger:
+        return cls({path.stem.removeprefix("crf-"): CRF(model_filename=str(path))
+                    for path in sorted(Path(folder).glob("crf-*.crfsuite"))})
+
+    def marginals(self, text: str, words: list[tuple[int, int]], tags: dict[str, list[str]]
+                  ) -> dict[str, numpy.ndarray]:
+        """Per fitted layer in ``tags``: (words, tags) marginal probabilities of each word's tag,
+        columns in the order of ``tags[layer]`` (a tag the CRF never saw gets 0)."""
+        sentences = _sentences_of_words(text, words)
+        features = [_sentence_features(text, words, sentence) for sentence in sentences]
+        result = {}
+        for layer, inventory in tags.items():
+            if layer not in self.models:
+                continue
+            column = {tag: index for index, tag in enumerate(inventory)}
+            table = numpy.zeros((len(words), len(inventory)), dtype=numpy.float32)
+            for sentence, marginals in zip(sentences, self.models[layer].predict_marginals(features)):
+                for index, marginal in zip(sentence, marginals):
+                    for tag, probability in marginal.items():
+                        if tag in column:
+                            table[index, column[tag]] = probability
+            result[layer] = table
+        return result
 
     def predict(self, texts: list[str]) -> list[Document]:
         """One :class:`Document` per text with a span list per fitted layer; spans have exact
@@ -174,16 +212,29 @@ class CrfBaseline:
         return documents
 
 
+TFIDF_FILE = "claims-tfidf.npz"
+
+
+def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, vocabulary=vocabulary)
+
+
 @dataclass
-class TfidfClaimBaseline:
-    """Character n-gram TF-IDF + one-vs-rest logistic regression over a sentence's claim types."""
+class TfidfClaims:
+    """Character n-gram TF-IDF + one logistic regression per claim type, over sentences.
+
+    Keeps the regressions as plain arrays (``coef`` (types, terms), ``intercept`` (types,)):
+    a type's probability is the logistic of its score, what scikit-learn's ``predict_proba``
+    computes, and the arrays save to an ``.npz`` that loads without pickle.
+    """
 
     vectorizer: TfidfVectorizer
-    classifier: OneVsRestClassifier | None  # None when no claim type was learnable
-    types: list[str]  # the claim types the classifier predicts, in column order
+    types: list[str]  # the claim types learnt, in row order of coef
+    coef: numpy.ndarray
+    intercept: numpy.ndarray
 
     @classmethod
-    def fit(cls, documents: list[dict], schema: Schema) -> TfidfClaimBaseline:
+    def fit(cls, documents: list[dict], schema: Schema) -> TfidfClaims:
         """Fit on every sentence of ``documents``; gold types per sentence come from
         :func:`model.sentences.claim_types_per_sentence`. Types with no positive (or no
         negative) training sentence are left out: they cannot be learnt and are never predicted."""
@@ -196,31 +247,78 @@ class TfidfClaimBaseline:
                 gold.append(types)
         learnable = [label for label in claim_labels
                      if 0 < sum(label in types for types in gold) < len(gold)]
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        vectorizer = _vectorizer()
         if not learnable:
-            return cls(vectorizer, None, [])
+            return cls(vectorizer, [], numpy.zeros((0, 0), numpy.float32), numpy.zeros(0, numpy.float32))
         matrix = vectorizer.fit_transform(sentences)
-        targets = numpy.array([[label in types for label in learnable] for types in gold], dtype=int)
-        classifier = OneVsRestClassifier(LogisticRegression(max_iter=1000, class_weight="balanced"))
-        return cls(vectorizer, classifier.fit(matrix, targets), learnable)
+        regressions = [LogisticRegression(max_iter=1000, class_weight="balanced")
+                       .fit(matrix, [label in types for types in gold]) for label in learnable]
+        return cls(vectorizer, learnable, numpy.vstack([r.coef_[0] for r in regressions]).astype(numpy.float32),
+                   numpy.array([r.intercept_[0] for r in regressions], dtype=numpy.float32))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        terms = (self.vectorizer.get_feature_names_out() if self.types else numpy.array([]))
+        numpy.savez_compressed(folder / TFIDF_FILE, terms=numpy.asarray(terms, dtype=str),
+                               idf=getattr(self.vectorizer, "idf_", numpy.zeros(0)).astype(numpy.float32),
+                               types=numpy.asarray(self.types, dtype=str), coef=self.coef, intercept=self.intercept)
+
+    @classmethod
+    def load(cls, folder: Path) -> TfidfClaims | None:
+        """The model saved in ``folder``, or None when there is none."""
+        path = Path(folder) / TFIDF_FILE
+        if not path.is_file():
+            return None
+        with numpy.load(path, allow_pickle=False) as arrays:
+            terms = arrays["terms"].tolist()
+            vectorizer = _vectorizer({term: index for index, term in enumerate(terms)} if terms else None)
+            if terms:
+                vectorizer.idf_ = arrays["idf"]
+            return cls(vectorizer, arrays["types"].tolist(), arrays["coef"], arrays["intercept"])
+
+    def probabilities(self, sentences: list[str], labels: list[str]) -> numpy.ndarray:
+        """(sentences, labels) probability of each label per sentence, columns in the order of
+        ``labels``; 0 for labels this model did not learn."""
+        table = numpy.zeros((len(sentences), len(labels)), dtype=numpy.float32)
+        if not self.types or not sentences:
+            return table
+        scores = self.vectorizer.transform(sentences) @ self.coef.T + self.intercept
+        learnt = 1.0 / (1.0 + numpy.exp(-numpy.asarray(scores)))
+        for column, label in enumerate(self.types):
+            if label in labels:
+                table[:, labels.index(label)] = learnt[:, column]
+        return table
 
     def predict(self, texts: list[str]) -> list[list[tuple[int, int, dict[str, float]]]]:
         """Per text, per sentence of :func:`model.sentences.sentence_spans`: (start, end,
         {claim type: probability}) holding the types whose probability is at least 0.5."""
-        bounds = [sentence_spans(text) for text in texts]
-        flat = [text[start:end] for text, spans in zip(texts, bounds) for start, end in spans]
-        probabilities = [[] for _ in flat]
-        if self.classifier is not None and flat:
-            probabilities = self.classifier.predict_proba(self.vectorizer.transform(flat))
-            if not self.classifier.multilabel_:
-                # A single learnable type makes OneVsRest a binary classifier: [P(no), P(yes)].
-                probabilities = probabilities[:, 1:]
-        result, row = [], 0
-        for spans in bounds:
-            sentences = []
-            for start, end in spans:
-                predicted = {label: float(p) for label, p in zip(self.types, probabilities[row]) if p >= THRESHOLD}
-                sentences.append((start, end, predicted))
-                row += 1
-            result.append(sentences)
+        result = []
+        for text in texts:
+            bounds = sentence_spans(text)
+            probabilities = self.probabilities([text[start:end] for start, end in bounds], self.types)
+            result.append([(start, end, {label: float(p) for label, p in zip(self.types, row) if p >= THRESHOLD})
+                           for (start, end), row in zip(bounds, probabilities)])
         return result
+
+
+@dataclass
+class ClassicalModels:
+    """The classical partners a model dir carries (see the module docstring): the CRF for the
+    span layers and, when the schema has claims, the TF-IDF claim classifier."""
+
+    crf: CrfTagger
+    claims: TfidfClaims | None
+
+    @classmethod
+    def fit(cls, documents: list[dict], schema: Schema) -> ClassicalModels:
+        claims = TfidfClaims.fit(documents, schema) if CLAIM_LAYER in schema.layers else None
+        return cls(CrfTagger.fit(documents, schema), claims)
+
+    def save(self, folder: Path) -> None:
+        self.crf.save(folder)
+        if self.claims is not None:
+            self.claims.save(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> ClassicalModels:
+        return cls(CrfTagger.load(folder), TfidfClaims.load(folder))

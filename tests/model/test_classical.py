@@ -1,14 +1,15 @@
-"""Classical baselines (CRF spans, TF-IDF claims per sentence) and the per-sentence claim scores."""
+"""Classical models (CRF spans, TF-IDF claims per sentence): as baselines, saved and loaded, blended; per-sentence claim scores."""
 
 from __future__ import annotations
 
 from itertools import pairwise
 
+import numpy
 import pytest
 
+from model.classical import CrfTagger, TfidfClaims, normalise, strip_clitics
 from model.schema import Schema
 from model.sentences import claim_types_per_sentence, sentence_spans
-from training.baselines import CrfBaseline, TfidfClaimBaseline, normalise, strip_clitics
 from training.metrics import span_metrics
 from training.sentence_metrics import sentence_type_scores
 
@@ -19,8 +20,8 @@ def schema() -> Schema:
 
 
 @pytest.fixture(scope="module")
-def crf_on_seeds(seed_documents, schema) -> CrfBaseline:
-    return CrfBaseline.fit(seed_documents, schema)
+def crf_on_seeds(seed_documents, schema) -> CrfTagger:
+    return CrfTagger.fit(seed_documents, schema)
 
 
 def test_normalise_and_stem():
@@ -33,7 +34,7 @@ def test_normalise_and_stem():
 
 
 def test_crf_predicts_held_out_seed_with_exact_offsets(seed_documents, schema):
-    baseline = CrfBaseline.fit(seed_documents[:4], schema)
+    baseline = CrfTagger.fit(seed_documents[:4], schema)
     text = seed_documents[4]["text"]
     document = baseline.predict([text])[0]
 
@@ -57,7 +58,7 @@ def test_crf_fits_its_training_data(seed_documents, schema, crf_on_seeds):
 
 def test_tfidf_predicts_types_per_sentence(seed_documents, schema):
     claims = set(schema.labels("claims"))
-    baseline = TfidfClaimBaseline.fit(seed_documents, schema)
+    baseline = TfidfClaims.fit(seed_documents, schema)
     texts = [document["text"] for document in seed_documents[:2]]
     predicted = baseline.predict(texts)
 
@@ -76,13 +77,13 @@ def test_tfidf_skips_types_without_positive_examples(seed_documents, schema):
                                              if schema.layer_of(span["label"]) != "claims"
                                              or span["label"] == "CAMPAIGN"]}
                       for document in seed_documents[:3]]
-    baseline = TfidfClaimBaseline.fit(only_campaigns, schema)
+    baseline = TfidfClaims.fit(only_campaigns, schema)
     assert baseline.types == ["CAMPAIGN"]
     predicted = baseline.predict(["الميليشيات تلاحق داعش في البادية. وصل وفد إلى دمشق."])[0]
     assert all(set(types) <= {"CAMPAIGN"} for _, _, types in predicted)
 
     no_claims = [{**document, "spans": []} for document in seed_documents[:2]]
-    assert TfidfClaimBaseline.fit(no_claims, schema).predict(["نص. آخر"]) == [[(0, 3, {}), (4, 7, {})]]
+    assert TfidfClaims.fit(no_claims, schema).predict(["نص. آخر"]) == [[(0, 3, {}), (4, 7, {})]]
 
 
 def test_sentence_type_scores_truth_table():
@@ -106,3 +107,47 @@ def test_sentence_type_scores_truth_table():
     partial = sentence_type_scores([[(0, 4, frozenset({"A"})), (5, 9, frozenset({"A"}))]],
                                    [[(0, 4, {"A"})]], ["A"])
     assert partial["micro"] == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2})
+
+
+def test_classical_models_save_and_load_without_pickle(tmp_path, seed_documents, schema):
+    from model.classical import ClassicalModels
+    from model.words import word_spans
+
+    fitted = ClassicalModels.fit(seed_documents[:4], schema)
+    fitted.save(tmp_path)
+    loaded = ClassicalModels.load(tmp_path)
+    text = seed_documents[4]["text"]
+    words = word_spans(text)
+    tags = {layer: schema.bio_tags(layer) for layer in ("entities", "sources")}
+    before, after = fitted.crf.marginals(text, words, tags), loaded.crf.marginals(text, words, tags)
+    for layer, inventory in tags.items():
+        assert before[layer].shape == (len(words), len(inventory))
+        assert numpy.allclose(before[layer].sum(1), 1.0, atol=1e-4)  # every tag the CRF knows is a column
+        assert numpy.array_equal(before[layer], after[layer])
+    sentences = [text[start:end] for start, end in sentence_spans(text)]
+    labels = schema.labels("claims")
+    probabilities = fitted.claims.probabilities(sentences, labels)
+    assert probabilities.shape == (len(sentences), len(labels))
+    assert numpy.allclose(probabilities, loaded.claims.probabilities(sentences, labels), atol=1e-6)
+    assert loaded.claims.predict([text]) == fitted.claims.predict([text])
+
+
+def test_predictor_blends_crf_marginals_into_span_decoding(tiny_predictor, seed_documents):
+    """With the classical weight at 1 the entities are those of the CRF's marginals, word by word."""
+    from model.alignment import tags_to_spans
+    from model.words import word_spans
+
+    text = seed_documents[1]["text"]
+    words = word_spans(text)
+    tags = tiny_predictor.model.span_tags["entities"]
+    marginals = tiny_predictor.classical.crf.marginals(text, words, {"entities": tags})["entities"]
+    expected = [(start, end, label) for start, end, label, _ in
+                tags_to_spans(text, words, [tags[i] for i in marginals.argmax(1)])]
+    saved = dict(tiny_predictor.blend)
+    try:
+        tiny_predictor.blend = {**saved, "entities": 1.0}
+        (document,) = tiny_predictor.predict([text])
+    finally:
+        tiny_predictor.blend = saved
+    assert [(s.start, s.end, s.label) for s in document.layers["entities"]] == expected
+    assert expected and all(text[s.start:s.end] == s.text for s in document.layers["entities"])
