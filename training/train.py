@@ -89,8 +89,11 @@ def fit(documents: list[dict], schema: Schema, config: TrainConfig, progress: bo
         if progress:
             print(f"choosing blend weights and claim thresholds on {len(parts[1])} of the {len(documents)} "
                   "documents, held out from one extra fit (--calibration-share 0 skips it)", file=sys.stderr)
-        held_out_fit = fit(parts[0], schema, replace(config, calibration_share=0), progress=False)
+        held_out_fit = fit(parts[0], schema, replace(config, calibration_share=0), progress=progress)
         calibration = calibrate(held_out_fit.predictor(schema, {}), parts[1], schema)
+        if progress:
+            print(f"chosen: classical weight per layer {calibration.blend}, claim thresholds "
+                  f"{calibration.thresholds}; now training on all {len(documents)} documents", file=sys.stderr)
     fitted = _fit_network(documents, schema, config, progress)
     fitted.model.architecture["blend"] = calibration.blend
     if fitted.model.sentence_layer:
