@@ -4,7 +4,10 @@
   IOB2 tags derived from the gold character spans with the project's own alignment
   (:func:`model.alignment.spans_to_tags` / :func:`model.alignment.tags_to_spans`), one
   sequence per sentence. Features are the textbook set (word shape, affixes, a
-  clitic-stripped stem, ±2 neighbours), deliberately without lexicons or gazetteers.
+  clitic-stripped stem, ±2 neighbours). As the *baseline* it has no lexicon; the CRF a model
+  dir carries also gets the lexicon tags (:meth:`model.lexicon.Lexicon.word_tags`) of each
+  word and its ±1 neighbours, the gazetteer features a CRF is usually given (measured in the
+  README: they lift it on unseen articles, sources most).
 * :class:`TfidfClaims`: character n-gram TF-IDF and one logistic regression per claim
   type, predicting the set of claim types of each sentence
   (the gold of :func:`model.sentences.claim_types_per_sentence`).
@@ -21,6 +24,7 @@ model files and an ``.npz`` of plain arrays.
 
 from __future__ import annotations
 
+import json
 import shutil
 import unicodedata
 from bisect import bisect_right
@@ -36,12 +40,15 @@ from sklearn_crfsuite import CRF
 
 from model.alignment import spans_to_tags, tags_to_spans
 from model.document import Document, Span
+from model.lexicon import GROUPS, Lexicon
 from model.schema import Schema
 from model.sentences import claim_types_per_sentence, sentence_spans
 from model.words import is_word_char, word_spans
 
 CRF_LAYERS = ("entities", "sources")
 CLAIM_LAYER = "claims"
+LEXICON_CONTEXT = 1  # lexicon tags of the words this far either side (±2 scored lower on held-out seeds)
+CRF_FEATURES_FILE = "crf-features.json"
 THRESHOLD = 0.5  # a claim type is predicted for a sentence when its probability reaches this
 
 _DIACRITICS = regex.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
@@ -123,20 +130,45 @@ def _sentences_of_words(text: str, words: list[tuple[int, int]]) -> list[list[in
     return [groups[key] for key in sorted(groups)]
 
 
-def _sentence_features(text: str, words: list[tuple[int, int]], sentence: list[int]) -> list[dict]:
-    return sequence_features([text[words[index][0]:words[index][1]] for index in sentence])
+def lexicon_features(words: list[str], lexicon: Lexicon, context: int = LEXICON_CONTEXT) -> list[dict]:
+    """Per word, the lexicon tag (IOB2, per group) of itself and of its ±``context``
+    neighbours: ``{"+0:lex_entities": "B-GPE", "-1:lex_cues": "B-ATTRIBUTION", ...}``."""
+    tags = {group: lexicon.word_tags(words, group) for group in GROUPS if lexicon.groups.get(group)}
+    rows = []
+    for index in range(len(words)):
+        row = {}
+        for offset in range(-context, context + 1):
+            if 0 <= index + offset < len(words):
+                row.update({f"{offset:+d}:lex_{group}": group_tags[index + offset]
+                            for group, group_tags in tags.items()})
+        rows.append(row)
+    return rows
 
 
 @dataclass
 class CrfTagger:
-    """One fitted CRF per span layer; build with :meth:`fit` or :meth:`load`."""
+    """One fitted CRF per span layer; build with :meth:`fit` or :meth:`load`. With a
+    ``lexicon``, every word also carries :func:`lexicon_features`."""
 
     models: dict[str, CRF]
+    lexicon: Lexicon | None = None
+    lexicon_context: int = LEXICON_CONTEXT
+
+    def _sentence_features(self, text: str, words: list[tuple[int, int]], sentence: list[int]) -> list[dict]:
+        surface = [text[words[index][0]:words[index][1]] for index in sentence]
+        features = sequence_features(surface)
+        if self.lexicon is not None:
+            for own, lexical in zip(features, lexicon_features(surface, self.lexicon, self.lexicon_context)):
+                own.update(lexical)
+        return features
 
     @classmethod
     def fit(cls, documents: list[dict], schema: Schema, layers: tuple[str, ...] = CRF_LAYERS,
-            c1: float = 0.1, c2: float = 0.1, max_iterations: int = 150) -> CrfTagger:
-        """Train a CRF (L-BFGS, elastic net ``c1``/``c2``) for each of ``layers`` the schema has."""
+            c1: float = 0.1, c2: float = 0.1, max_iterations: int = 150,
+            lexicon: Lexicon | None = None) -> CrfTagger:
+        """Train a CRF (L-BFGS, elastic net ``c1``/``c2``) for each of ``layers`` the schema has,
+        with lexicon features when ``lexicon`` is given."""
+        tagger = cls({}, lexicon)
         sequences, tags = [], {layer: [] for layer in layers if layer in schema.layers}
         for document in documents:
             text = document["text"]
@@ -145,36 +177,47 @@ class CrfTagger:
                                                       if schema.layer_of(span["label"]) == layer])
                          for layer in tags}
             for sentence in _sentences_of_words(text, words):
-                sequences.append(_sentence_features(text, words, sentence))
+                sequences.append(tagger._sentence_features(text, words, sentence))
                 for layer, layer_tags in per_layer.items():
                     tags[layer].append([layer_tags[i] for i in sentence])
-        models = {}
         for layer, layer_tags in tags.items():
             # all_possible_transitions: transitions never seen in training (e.g. O → I-x) get a
             # weight too, which training drives negative, instead of a neutral zero.
             model = CRF(algorithm="lbfgs", c1=c1, c2=c2, max_iterations=max_iterations,
                         all_possible_transitions=True)
             model.fit(sequences, layer_tags)
-            models[layer] = model
-        return cls(models)
+            tagger.models[layer] = model
+        return tagger
 
     def save(self, folder: Path) -> None:
-        """One crfsuite model file per layer, ``crf-<layer>.crfsuite``, in ``folder``."""
+        """One crfsuite model file per layer, ``crf-<layer>.crfsuite``, in ``folder``, and
+        ``crf-features.json`` saying whether the features include the lexicon's."""
         folder.mkdir(parents=True, exist_ok=True)
         for layer, model in self.models.items():
             shutil.copyfile(model.modelfile.name, folder / f"crf-{layer}.crfsuite")
+        (folder / CRF_FEATURES_FILE).write_text(json.dumps({"lexicon": self.lexicon is not None,
+                                                            "lexicon_context": self.lexicon_context}))
 
     @classmethod
-    def load(cls, folder: Path) -> CrfTagger:
+    def load(cls, folder: Path, lexicon: Lexicon | None = None) -> CrfTagger:
+        """The CRFs saved in ``folder``. ``lexicon`` (the model dir's copy) is required when
+        they were trained with lexicon features, and ignored when they were not."""
+        features_file = Path(folder) / CRF_FEATURES_FILE
+        saved = json.loads(features_file.read_text()) if features_file.is_file() else {}
+        uses_lexicon = saved.get("lexicon", False)
+        if uses_lexicon and lexicon is None:
+            raise ValueError(f"the CRF in {folder} was trained with lexicon features, but the model dir "
+                             "has no lexicon.yaml; copy the training lexicon back or retrain")
         return cls({path.stem.removeprefix("crf-"): CRF(model_filename=str(path))
-                    for path in sorted(Path(folder).glob("crf-*.crfsuite"))})
+                    for path in sorted(Path(folder).glob("crf-*.crfsuite"))},
+                   lexicon if uses_lexicon else None, saved.get("lexicon_context", LEXICON_CONTEXT))
 
     def marginals(self, text: str, words: list[tuple[int, int]], tags: dict[str, list[str]]
                   ) -> dict[str, numpy.ndarray]:
         """Per fitted layer in ``tags``: (words, tags) marginal probabilities of each word's tag,
         columns in the order of ``tags[layer]`` (a tag the CRF never saw gets 0)."""
         sentences = _sentences_of_words(text, words)
-        features = [_sentence_features(text, words, sentence) for sentence in sentences]
+        features = [self._sentence_features(text, words, sentence) for sentence in sentences]
         result = {}
         for layer, inventory in tags.items():
             if layer not in self.models:
@@ -196,7 +239,7 @@ class CrfTagger:
         for text in texts:
             words = word_spans(text)
             sentences = _sentences_of_words(text, words)
-            features = [_sentence_features(text, words, sentence) for sentence in sentences]
+            features = [self._sentence_features(text, words, sentence) for sentence in sentences]
             layers = {}
             for layer, model in self.models.items():
                 # Every word is in a sentence, so every slot is overwritten below.
@@ -310,9 +353,10 @@ class ClassicalModels:
     claims: TfidfClaims | None
 
     @classmethod
-    def fit(cls, documents: list[dict], schema: Schema) -> ClassicalModels:
+    def fit(cls, documents: list[dict], schema: Schema, lexicon: Lexicon | None = None) -> ClassicalModels:
+        """Fit both on ``documents``; the CRF with lexicon features when ``lexicon`` is given."""
         claims = TfidfClaims.fit(documents, schema) if CLAIM_LAYER in schema.layers else None
-        return cls(CrfTagger.fit(documents, schema), claims)
+        return cls(CrfTagger.fit(documents, schema, lexicon=lexicon), claims)
 
     def save(self, folder: Path) -> None:
         self.crf.save(folder)
@@ -320,5 +364,6 @@ class ClassicalModels:
             self.claims.save(folder)
 
     @classmethod
-    def load(cls, folder: Path) -> ClassicalModels:
-        return cls(CrfTagger.load(folder), TfidfClaims.load(folder))
+    def load(cls, folder: Path, lexicon: Lexicon | None = None) -> ClassicalModels:
+        """The models saved in ``folder``; ``lexicon`` as for :meth:`CrfTagger.load`."""
+        return cls(CrfTagger.load(folder, lexicon), TfidfClaims.load(folder))

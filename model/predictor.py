@@ -128,7 +128,7 @@ class Predictor:
         # Windows as long as in training: positions past it were never trained.
         options.setdefault("max_length", info.get("max_length"))
         classical = model_dir.classical_dir()
-        options.setdefault("classical", ClassicalModels.load(classical) if classical else None)
+        options.setdefault("classical", ClassicalModels.load(classical, featurizer.lexicon) if classical else None)
         return cls(model, model_dir.tokenizer(), model_dir.schema(), info, target, featurizer, **options)
 
     # -- inference ---------------------------------------------------------------------------

@@ -133,6 +133,7 @@ def model_card(info: dict, config: dict, metrics: dict, data_summary: str,
     if units is None:
         default = Schema.load()
         units = {layer: default.unit(layer) for layer in default.layer_names}
+    settings = {key: value for key, value in config.items() if key != "calibration"}
     return front_matter(info, held_out_report(held_out), units) + f"""# rasd model `{info['name']}`
 
 Created {info['created']} by `make train`.
@@ -150,8 +151,8 @@ Created {info['created']} by `make train`.
 
 | setting | value |
 |---|---|
-""" + "\n".join(f"| {key} | `{value}` |" for key, value in config.items()) + f"""
-
+""" + "\n".join(f"| {key} | `{value}` |" for key, value in settings.items()) + f"""
+{_calibration_section(config.get("calibration"))}
 ## Evaluation
 
 {metrics.get('note', '')}
@@ -166,6 +167,27 @@ Created {info['created']} by `make train`.
 Trained on a handful of hand-annotated articles about the war in Syria; expect misses on
 other topics, dialects and outlets. Offsets index the exact text sent; scores are the mean
 per-word probability of the predicted tag, not calibrated probabilities.
+"""
+
+
+def _calibration_section(calibration: dict | None) -> str:
+    """Markdown for what :mod:`training.calibrate` chose (empty when it did not run)."""
+    if not calibration:
+        return ""
+    scores = calibration.get("held_out_scores") or {}
+    held_out = f" on {scores['documents']} held-out training documents" if "documents" in scores else ""
+    rows = "\n".join(f"| {layer} | {weight:g} |" for layer, weight in calibration["blend"].items())
+    thresholds = ", ".join(f"{label} {value:g}" for label, value in calibration.get("thresholds", {}).items())
+    return f"""
+### Blend and calibration
+
+Weight of the classical model (CRF / TF-IDF) in each layer's blend, chosen{held_out}:
+
+| layer | classical weight |
+|---|---:|
+{rows}
+
+Claim thresholds: {thresholds or "0.5 for every type"}.
 """
 
 

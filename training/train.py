@@ -137,7 +137,8 @@ def _fit_network(documents: list[dict], schema: Schema, config: TrainConfig, pro
     model = model.cpu().float().eval()
     chosen = {"epochs": epochs, "learning_rate": learning_rate, "head_learning_rate": config.head_learning_rate,
               "max_length": max_length, "windows": len(features), "steps": trainer.state.global_step}
-    return Fitted(model, base, featurizer, trainer.state.log_history, chosen, ClassicalModels.fit(documents, schema))
+    return Fitted(model, base, featurizer, trainer.state.log_history, chosen,
+                  ClassicalModels.fit(documents, schema, featurizer.lexicon))
 
 
 def train(config: TrainConfig) -> Path:

@@ -7,9 +7,11 @@ from itertools import pairwise
 import numpy
 import pytest
 
-from model.classical import CrfTagger, TfidfClaims, normalise, strip_clitics
+from model.classical import CrfTagger, TfidfClaims, lexicon_features, normalise, strip_clitics
+from model.lexicon import Lexicon
 from model.schema import Schema
 from model.sentences import claim_types_per_sentence, sentence_spans
+from model.words import word_spans
 from training.metrics import span_metrics
 from training.sentence_metrics import sentence_type_scores
 
@@ -47,6 +49,20 @@ def test_crf_predicts_held_out_seed_with_exact_offsets(seed_documents, schema):
             assert 0.0 < span.confidence <= 1.0
         assert all(a.end <= b.start for a, b in pairwise(spans))  # sorted, never overlapping
     assert baseline.predict([""])[0].layers == {"entities": [], "sources": []}
+
+
+def test_lexicon_features_tag_each_word_and_its_neighbours():
+    text = "وقال المرصد السوري لحقوق الإنسان إن طائرات حربية روسية شنت أمس 12 غارة على مدينة إدلب."
+    words = [text[start:end] for start, end in word_spans(text)]
+    rows = lexicon_features(words, Lexicon.load())
+    said, observatory, idlib = words.index("وقال"), words.index("المرصد"), words.index("إدلب")
+    assert rows[said]["+0:lex_cues"] == "B-ATTRIBUTION"  # قال behind the conjunction و
+    assert rows[observatory]["-1:lex_cues"] == "B-ATTRIBUTION"  # the word after the cue knows it
+    assert rows[observatory]["+0:lex_sources"] == "B-SRC_NAMED"
+    assert [rows[observatory + i]["+0:lex_entities"] for i in range(4)] == ["B-ORG"] + ["I-ORG"] * 3
+    assert rows[idlib]["+0:lex_entities"] == "B-GPE" and rows[idlib]["+1:lex_entities"] == "O"
+    assert "-1:lex_entities" not in rows[0] and "+1:lex_entities" not in rows[-1]  # no neighbour past the edges
+    assert "+2:lex_entities" not in rows[said]  # ±1 only
 
 
 def test_crf_fits_its_training_data(seed_documents, schema, crf_on_seeds):
@@ -111,11 +127,13 @@ def test_sentence_type_scores_truth_table():
 
 def test_classical_models_save_and_load_without_pickle(tmp_path, seed_documents, schema):
     from model.classical import ClassicalModels
-    from model.words import word_spans
 
-    fitted = ClassicalModels.fit(seed_documents[:4], schema)
+    lexicon = Lexicon.load()
+    fitted = ClassicalModels.fit(seed_documents[:4], schema, lexicon)
     fitted.save(tmp_path)
-    loaded = ClassicalModels.load(tmp_path)
+    with pytest.raises(ValueError, match="lexicon features"):
+        ClassicalModels.load(tmp_path)  # the features cannot be rebuilt without the lexicon
+    loaded = ClassicalModels.load(tmp_path, lexicon)
     text = seed_documents[4]["text"]
     words = word_spans(text)
     tags = {layer: schema.bio_tags(layer) for layer in ("entities", "sources")}
@@ -135,7 +153,6 @@ def test_classical_models_save_and_load_without_pickle(tmp_path, seed_documents,
 def test_predictor_blends_crf_marginals_into_span_decoding(tiny_predictor, seed_documents):
     """With the classical weight at 1 the entities are those of the CRF's marginals, word by word."""
     from model.alignment import tags_to_spans
-    from model.words import word_spans
 
     text = seed_documents[1]["text"]
     words = word_spans(text)

@@ -69,9 +69,10 @@ def test_train_stores_the_calibration_and_the_classical_models(tmp_path):
     assert set(thresholds) == set(Schema.load().labels("claims"))
     assert all(value in THRESHOLDS for value in thresholds.values())
     assert sorted(path.name for path in (model_dir / CLASSICAL_DIR).iterdir()) == [
-        "claims-tfidf.npz", "crf-entities.crfsuite", "crf-sources.crfsuite"]
+        "claims-tfidf.npz", "crf-entities.crfsuite", "crf-features.json", "crf-sources.crfsuite"]
     recorded = json.loads((model_dir / "training_config.json").read_text())["calibration"]
     assert recorded["held_out_scores"]["documents"] == 1  # one of the five seeds held out
     predictor = Predictor.load(model_dir, device="cpu")
+    assert predictor.classical.crf.lexicon is not None  # the blended CRF has lexicon features
     assert predictor.blend == architecture["blend"] and predictor.thresholds == [
         thresholds[label] for label in predictor.model.sentence_labels]

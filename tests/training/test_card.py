@@ -67,3 +67,15 @@ def test_a_trained_model_dir_card_is_hub_ready(tiny_model_dir):
     head = yaml.safe_load(card[4:].partition("\n---\n")[0])
     assert card.startswith("---\n") and head["language"] == ["ar"] and head["pipeline_tag"] == "token-classification"
     assert {"license", "library_name", "tags"} <= set(head)
+
+
+def test_card_shows_what_calibration_chose_as_a_table():
+    calibration = {"blend": {"entities": 0.75, "sources": 0.25, "claims": 0.5},
+                   "thresholds": {"AIRSTRIKE": 0.35, "CLASH": 0.5},
+                   "held_out_scores": {"entities": {"0.75": 0.8}, "documents": 10}}
+    card = model_card(INFO, {"seed": 7, "calibration": calibration}, TRAINING_METRICS, "")
+    assert "chosen on 10 held-out training documents" in card
+    assert "| entities | 0.75 |\n| sources | 0.25 |\n| claims | 0.5 |" in card
+    assert "Claim thresholds: AIRSTRIKE 0.35, CLASH 0.5." in card
+    assert "| calibration |" not in card  # not dumped raw into the settings table
+    assert "Blend and calibration" not in model_card(INFO, {"seed": 7}, TRAINING_METRICS, "")
