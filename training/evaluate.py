@@ -29,8 +29,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from model.classical import CrfTagger, TfidfClaims
+from model.crf import CrfTagger
 from model.schema import Schema
+from model.tfidf_claims import TfidfClaims
 from training.config import COMPACT, TrainConfig
 from training.metrics import all_metrics, sentence_metrics, span_metrics
 from training.train import fit, load_documents

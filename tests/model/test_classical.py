@@ -7,10 +7,11 @@ from itertools import pairwise
 import numpy
 import pytest
 
-from model.classical import CrfTagger, TfidfClaims, lexicon_features, normalise, strip_clitics
+from model.crf import CrfTagger, lexicon_features, normalise, strip_clitics
 from model.lexicon import Lexicon
 from model.schema import Schema
 from model.sentences import claim_types_per_sentence, sentence_spans
+from model.tfidf_claims import TfidfClaims, cue_counts
 from model.words import word_spans
 from training.metrics import span_metrics
 from training.sentence_metrics import sentence_type_scores
@@ -63,6 +64,17 @@ def test_lexicon_features_tag_each_word_and_its_neighbours():
     assert rows[idlib]["+0:lex_entities"] == "B-GPE" and rows[idlib]["+1:lex_entities"] == "O"
     assert "-1:lex_entities" not in rows[0] and "+1:lex_entities" not in rows[-1]  # no neighbour past the edges
     assert "+2:lex_entities" not in rows[said]  # ±1 only
+
+
+def test_cue_counts_per_sentence_and_cue_label():
+    sentences = ["وقال المرصد إن طائرات حربية شنت غارات على إدلب وغارة أخرى على ريفها.",
+                 "وصل وزير الخارجية إلى موسكو."]
+    labels = ["ATTRIBUTION", "AIRSTRIKE", "DETENTION"]
+    table = cue_counts(sentences, Lexicon.load(), labels)
+    assert table.shape == (2, 3)
+    assert table[0, 0] == pytest.approx(numpy.log1p(1))  # قال, behind the conjunction و
+    assert table[0, 1] == pytest.approx(numpy.log1p(3))  # طائرات حربية, غارات, وغارة
+    assert table[0, 2] == 0.0 and not table[1].any()
 
 
 def test_crf_fits_its_training_data(seed_documents, schema, crf_on_seeds):
@@ -133,7 +145,11 @@ def test_classical_models_save_and_load_without_pickle(tmp_path, seed_documents,
     fitted.save(tmp_path)
     with pytest.raises(ValueError, match="lexicon features"):
         ClassicalModels.load(tmp_path)  # the features cannot be rebuilt without the lexicon
+    with pytest.raises(ValueError, match="lexicon cue counts"):
+        TfidfClaims.load(tmp_path)
     loaded = ClassicalModels.load(tmp_path, lexicon)
+    assert loaded.claims.cue_labels == list(lexicon.groups["cues"]) and loaded.claims.lexicon is lexicon
+    assert fitted.claims.coef.shape[1] == len(fitted.claims.vectorizer.vocabulary_) + len(loaded.claims.cue_labels)
     text = seed_documents[4]["text"]
     words = word_spans(text)
     tags = {layer: schema.bio_tags(layer) for layer in ("entities", "sources")}
