@@ -188,7 +188,6 @@ class MultiLayerTagger(nn.Module):
         stored = (self.architecture.get("sentence_layer") or {}).get("thresholds", {})
         return [float(stored.get(label, 0.5)) for label in self.sentence_labels]
 
-
     def blend(self) -> dict[str, float]:
         """Per layer, the weight of the classical model blended with this network's
         probabilities (:mod:`model.classical`); empty when none was chosen."""

@@ -54,7 +54,7 @@ class TfidfClaims:
     Keeps the regressions as plain arrays (``coef`` (types, terms + cue labels), ``intercept``
     (types,)): a type's probability is the logistic of its score, what scikit-learn's
     ``predict_proba`` computes, and the arrays save to an ``.npz`` that loads without pickle.
-    ``cue_labels`` is empty without a lexicon.
+    ``cue_labels`` is empty exactly when ``lexicon`` is None.
     """
 
     vectorizer: TfidfVectorizer
@@ -107,7 +107,7 @@ class TfidfClaims:
         numpy.savez_compressed(folder / TFIDF_FILE, terms=numpy.asarray(terms, dtype=str),
                                idf=getattr(self.vectorizer, "idf_", numpy.zeros(0)).astype(numpy.float32),
                                types=numpy.asarray(self.types, dtype=str), coef=self.coef, intercept=self.intercept,
-                               cue_labels=numpy.asarray(self.cue_labels if self.lexicon else [], dtype=str))
+                               cue_labels=numpy.asarray(self.cue_labels, dtype=str))
 
     @classmethod
     def load(cls, folder: Path, lexicon: Lexicon | None = None) -> TfidfClaims | None:

@@ -2,8 +2,8 @@
 
 Two modes, each scoring every layer (spans: seqeval strict IOB2; claims: (sentence, type)
 pairs) for the network and, in the same run on the same training documents, the
-baselines of :mod:`model.classical` (a CRF for the span layers, TF-IDF + logistic
-regression for claims):
+classical baselines, without the lexicon (:class:`model.crf.CrfTagger` for the span layers,
+:class:`model.tfidf_claims.TfidfClaims` for claims):
 
 * cross-validation (default): each *real* annotated article (``meta.origin`` is not
   ``written``) is tagged by models trained on every other document, the team's written
