@@ -6,7 +6,8 @@
 Both take the annotated documents of :func:`training.train.load_documents` (dicts with
 ``text`` and ``spans``) and predict from raw texts, so they slot into the same folds as the
 network: ``make eval`` scores them alone, without a lexicon, as baselines. A model dir also
-carries both, fitted on its training documents *with* the lexicon's features, and the
+carries both, fitted on its training documents *with* the lexicon's features (and word
+n-grams for claims), and the
 :class:`model.predictor.Predictor` blends their probabilities (CRF marginals per word, TF-IDF
 probabilities per sentence) with the network's: few annotated articles favour sparse linear
 models on rare labels, the network on context, and the blend beats each alone (README,
@@ -34,8 +35,10 @@ class ClassicalModels:
 
     @classmethod
     def fit(cls, documents: list[dict], schema: Schema, lexicon: Lexicon | None = None) -> ClassicalModels:
-        """Fit both on ``documents``, with the lexicon's features when ``lexicon`` is given."""
-        claims = TfidfClaims.fit(documents, schema, lexicon) if CLAIM_LAYER in schema.layers else None
+        """Fit both on ``documents``, with the lexicon's features when ``lexicon`` is given (and
+        word n-grams beside the character n-grams of the claim classifier)."""
+        claims = (TfidfClaims.fit(documents, schema, lexicon, word_ngrams=True)
+                  if CLAIM_LAYER in schema.layers else None)
         return cls(CrfTagger.fit(documents, schema, lexicon=lexicon), claims)
 
     def save(self, folder: Path) -> None:

@@ -30,8 +30,21 @@ THRESHOLD = 0.5  # a claim type is predicted for a sentence when its probability
 TFIDF_FILE = "claims-tfidf.npz"
 
 
-def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+def _char_vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, vocabulary=vocabulary)
+
+
+def _word_vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    """Word 1–2-grams; one-letter words count (``(?u)\\b\\w+\\b``, not scikit-learn's 2+ default)."""
+    return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b",
+                           vocabulary=vocabulary)
+
+
+def _restored(make_vectorizer, terms: list[str], idf: numpy.ndarray) -> TfidfVectorizer:
+    """A fitted vectorizer rebuilt from its saved terms (in column order) and idf weights."""
+    vectorizer = make_vectorizer({term: index for index, term in enumerate(terms)})
+    vectorizer.idf_ = idf
+    return vectorizer
 
 
 def cue_counts(sentences: list[str], lexicon: Lexicon, cue_labels: list[str]) -> numpy.ndarray:
@@ -47,29 +60,41 @@ def cue_counts(sentences: list[str], lexicon: Lexicon, cue_labels: list[str]) ->
     return table
 
 
+def _vocabulary(vectorizer: TfidfVectorizer | None, prefix: str) -> dict[str, numpy.ndarray]:
+    """``{prefix}terms`` (column order) and ``{prefix}idf`` of a fitted vectorizer; empty for None."""
+    if vectorizer is None:
+        return {f"{prefix}terms": numpy.array([], dtype=str), f"{prefix}idf": numpy.zeros(0, numpy.float32)}
+    return {f"{prefix}terms": numpy.asarray(vectorizer.get_feature_names_out(), dtype=str),
+            f"{prefix}idf": vectorizer.idf_.astype(numpy.float32)}
+
+
 @dataclass
 class TfidfClaims:
-    """Character n-gram TF-IDF (+ lexicon cue counts) and one logistic regression per claim type.
+    """Character n-gram TF-IDF (+ word n-grams, + lexicon cue counts) and one logistic
+    regression per claim type.
 
-    Keeps the regressions as plain arrays (``coef`` (types, terms + cue labels), ``intercept``
-    (types,)): a type's probability is the logistic of its score, what scikit-learn's
-    ``predict_proba`` computes, and the arrays save to an ``.npz`` that loads without pickle.
-    ``cue_labels`` is empty exactly when ``lexicon`` is None.
+    Keeps the regressions as plain arrays (``coef`` (types, character terms + word terms +
+    cue labels), ``intercept`` (types,)): a type's probability is the logistic of its score,
+    what scikit-learn's ``predict_proba`` computes, and the arrays save to an ``.npz`` that
+    loads without pickle. ``cue_labels`` is empty exactly when ``lexicon`` is None.
     """
 
-    vectorizer: TfidfVectorizer
+    vectorizer: TfidfVectorizer  # character 2–5-grams
     types: list[str]  # the claim types learnt, in row order of coef
     coef: numpy.ndarray
     intercept: numpy.ndarray
     lexicon: Lexicon | None = None
     cue_labels: list[str] = field(default_factory=list)  # the cue columns after the terms
+    words: TfidfVectorizer | None = None  # word 1–2-grams, between the character terms and the cues
 
     @classmethod
-    def fit(cls, documents: list[dict], schema: Schema, lexicon: Lexicon | None = None) -> TfidfClaims:
+    def fit(cls, documents: list[dict], schema: Schema, lexicon: Lexicon | None = None,
+            word_ngrams: bool = False) -> TfidfClaims:
         """Fit on every sentence of ``documents``; gold types per sentence come from
         :func:`model.sentences.claim_types_per_sentence`. Types with no positive (or no
         negative) training sentence are left out: they cannot be learnt and are never predicted.
-        With a ``lexicon``, each sentence also carries :func:`cue_counts`."""
+        With a ``lexicon``, each sentence also carries :func:`cue_counts`; with ``word_ngrams``,
+        word 1–2-gram TF-IDF beside the character n-grams."""
         claim_labels = schema.labels(CLAIM_LAYER) if CLAIM_LAYER in schema.layers else []
         sentences, gold = [], []
         for document in documents:
@@ -80,11 +105,13 @@ class TfidfClaims:
         learnable = [label for label in claim_labels
                      if 0 < sum(label in types for types in gold) < len(gold)]
         cue_labels = list(lexicon.groups.get("cues", [])) if lexicon is not None else []
-        model = cls(_vectorizer(), [], numpy.zeros((0, 0), numpy.float32), numpy.zeros(0, numpy.float32),
-                    lexicon if cue_labels else None, cue_labels)
+        model = cls(_char_vectorizer(), [], numpy.zeros((0, 0), numpy.float32), numpy.zeros(0, numpy.float32),
+                    lexicon if cue_labels else None, cue_labels, _word_vectorizer() if word_ngrams else None)
         if not learnable:
             return model
         model.vectorizer.fit(sentences)
+        if model.words is not None:
+            model.words.fit(sentences)
         matrix = model._matrix(sentences)
         regressions = [LogisticRegression(max_iter=1000, class_weight="balanced")
                        .fit(matrix, [label in types for types in gold]) for label in learnable]
@@ -94,18 +121,20 @@ class TfidfClaims:
         return model
 
     def _matrix(self, sentences: list[str]):
-        """The regressions' input: TF-IDF terms, then the cue columns when there is a lexicon."""
-        terms = self.vectorizer.transform(sentences)
-        if self.lexicon is None:
-            return terms
-        return sparse.hstack([terms, sparse.csr_matrix(cue_counts(sentences, self.lexicon, self.cue_labels))],
-                             format="csr")
+        """The regressions' input: character terms, then word terms and the cue columns when
+        this model has them."""
+        blocks = [self.vectorizer.transform(sentences)]
+        if self.words is not None:
+            blocks.append(self.words.transform(sentences))
+        if self.lexicon is not None:
+            blocks.append(sparse.csr_matrix(cue_counts(sentences, self.lexicon, self.cue_labels)))
+        return blocks[0] if len(blocks) == 1 else sparse.hstack(blocks, format="csr")
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        terms = (self.vectorizer.get_feature_names_out() if self.types else numpy.array([]))
-        numpy.savez_compressed(folder / TFIDF_FILE, terms=numpy.asarray(terms, dtype=str),
-                               idf=getattr(self.vectorizer, "idf_", numpy.zeros(0)).astype(numpy.float32),
+        words = self.words if self.types and self.words is not None else None
+        numpy.savez_compressed(folder / TFIDF_FILE, **_vocabulary(self.vectorizer if self.types else None, ""),
+                               **_vocabulary(words, "word_"),
                                types=numpy.asarray(self.types, dtype=str), coef=self.coef, intercept=self.intercept,
                                cue_labels=numpy.asarray(self.cue_labels, dtype=str))
 
@@ -122,11 +151,11 @@ class TfidfClaims:
             if cue_labels and lexicon is None:
                 raise ValueError(f"the claim classifier in {folder} was trained with lexicon cue counts, but the "
                                  "model dir has no lexicon.yaml; copy the training lexicon back or retrain")
-            vectorizer = _vectorizer({term: index for index, term in enumerate(terms)} if terms else None)
-            if terms:
-                vectorizer.idf_ = arrays["idf"]
+            vectorizer = _restored(_char_vectorizer, terms, arrays["idf"]) if terms else _char_vectorizer()
+            word_terms = arrays["word_terms"].tolist() if "word_terms" in arrays else []
+            words = _restored(_word_vectorizer, word_terms, arrays["word_idf"]) if word_terms else None
             return cls(vectorizer, arrays["types"].tolist(), arrays["coef"], arrays["intercept"],
-                       lexicon if cue_labels else None, cue_labels)
+                       lexicon if cue_labels else None, cue_labels, words)
 
     def probabilities(self, sentences: list[str], labels: list[str]) -> numpy.ndarray:
         """(sentences, labels) probability of each label per sentence, columns in the order of

@@ -177,7 +177,11 @@ def _calibration_section(calibration: dict | None) -> str:
     scores = calibration.get("held_out_scores") or {}
     held_out = f" on {scores['documents']} held-out training documents" if "documents" in scores else ""
     rows = "\n".join(f"| {layer} | {weight:g} |" for layer, weight in calibration["blend"].items())
-    thresholds = ", ".join(f"{label} {value:g}" for label, value in calibration.get("thresholds", {}).items())
+    chosen = calibration.get("thresholds", {})
+    if len(set(chosen.values())) == 1:
+        thresholds = f"{next(iter(chosen.values())):g} for every type"
+    else:
+        thresholds = ", ".join(f"{label} {value:g}" for label, value in chosen.items())
     return f"""
 ### Blend and calibration
 

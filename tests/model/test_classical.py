@@ -149,7 +149,13 @@ def test_classical_models_save_and_load_without_pickle(tmp_path, seed_documents,
         TfidfClaims.load(tmp_path)
     loaded = ClassicalModels.load(tmp_path, lexicon)
     assert loaded.claims.cue_labels == list(lexicon.groups["cues"]) and loaded.claims.lexicon is lexicon
-    assert fitted.claims.coef.shape[1] == len(fitted.claims.vectorizer.vocabulary_) + len(loaded.claims.cue_labels)
+    claims = fitted.claims
+    assert claims.coef.shape[1] == (len(claims.vectorizer.vocabulary_) + len(claims.words.vocabulary_)
+                                    + len(loaded.claims.cue_labels))
+    assert {"تعزيزات عسكرية", "داعش"} <= set(claims.words.vocabulary_)  # word 1–2-grams beside the characters
+    sentences = ["وقال المرصد إن طائرات حربية شنت غارات على إدلب.", "وصل وزير الخارجية إلى موسكو."]
+    assert numpy.array_equal(claims.probabilities(sentences, claims.types),
+                             loaded.claims.probabilities(sentences, claims.types))
     text = seed_documents[4]["text"]
     words = word_spans(text)
     tags = {layer: schema.bio_tags(layer) for layer in ("entities", "sources")}

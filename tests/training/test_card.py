@@ -76,6 +76,8 @@ def test_card_shows_what_calibration_chose_as_a_table():
     card = model_card(INFO, {"seed": 7, "calibration": calibration}, TRAINING_METRICS, "")
     assert "chosen on 10 held-out training documents" in card
     assert "| entities | 0.75 |\n| sources | 0.25 |\n| claims | 0.5 |" in card
-    assert "Claim thresholds: AIRSTRIKE 0.35, CLASH 0.5." in card
+    assert "Claim thresholds: AIRSTRIKE 0.35, CLASH 0.5." in card  # edited by hand: one per type
+    same = {**calibration, "thresholds": {"AIRSTRIKE": 0.35, "CLASH": 0.35}}  # what calibration writes
+    assert "Claim thresholds: 0.35 for every type." in model_card(INFO, {"calibration": same}, TRAINING_METRICS, "")
     assert "| calibration |" not in card  # not dumped raw into the settings table
     assert "Blend and calibration" not in model_card(INFO, {"seed": 7}, TRAINING_METRICS, "")
