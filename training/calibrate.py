@@ -10,10 +10,10 @@ the defaults (an even blend, thresholds 0.5).
 
 * Span layers: the weight with the best strict span micro F1, per layer.
 * Claims: the weight with the best *average precision* over (sentence, type) pairs, which
-  judges how well the blend ranks pairs without fixing a threshold; then one threshold, the
-  best (sentence, type) micro F1 at that weight, for every type. Picking weight and threshold
-  together by F1, and a threshold per type, both chased noise on ten held-out documents and
-  lost claims F1 on the seeds' leave-one-article-out (README, Evaluation).
+  judges how well the blend ranks every pair rather than how one cut scores; then one
+  threshold, the best (sentence, type) micro F1 at that weight, for every type. A threshold
+  per type lost claims F1 on the seeds' leave-one-article-out (ten held-out documents hold
+  too few sentences of most types); README, Evaluation, has the rules compared.
 
 Ties go to the choice nearest the default (weight 0.5, threshold 0.5).
 """
