@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,6 +138,10 @@ class CrfTagger:
     models: dict[str, CRF]
     lexicon: Lexicon | None = None
     lexicon_context: int = LEXICON_CONTEXT
+    # A crfsuite tagger holds the sequence it tags (``set``, then read ``marginal`` per word):
+    # two threads tagging at once read each other's sequence. The server's threads share a
+    # model, so tagging takes turns.
+    _tagging: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def _sentence_features(self, text: str, words: list[tuple[int, int]], sentence: list[int]) -> list[dict]:
         surface = [text[words[index][0]:words[index][1]] for index in sentence]
@@ -208,7 +213,9 @@ class CrfTagger:
                 continue
             column = {tag: index for index, tag in enumerate(inventory)}
             table = numpy.zeros((len(words), len(inventory)), dtype=numpy.float32)
-            for sentence, marginals in zip(sentences, self.models[layer].predict_marginals(features)):
+            with self._tagging:
+                per_sentence = self.models[layer].predict_marginals(features)
+            for sentence, marginals in zip(sentences, per_sentence):
                 for index, marginal in zip(sentence, marginals):
                     for tag, probability in marginal.items():
                         if tag in column:
@@ -228,8 +235,9 @@ class CrfTagger:
             for layer, model in self.models.items():
                 # Every word is in a sentence, so every slot is overwritten below.
                 tags, confidence = ["O"] * len(words), [0.0] * len(words)
-                for sentence, labels, marginals in zip(sentences, model.predict(features),
-                                                       model.predict_marginals(features)):
+                with self._tagging:
+                    predicted, per_sentence = model.predict(features), model.predict_marginals(features)
+                for sentence, labels, marginals in zip(sentences, predicted, per_sentence):
                     for index, label, marginal in zip(sentence, labels, marginals):
                         tags[index], confidence[index] = label, marginal[label]
                 layers[layer] = [Span(start, end, label, text[start:end],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy
@@ -190,3 +192,24 @@ def test_predictor_blends_crf_marginals_into_span_decoding(tiny_predictor, seed_
         tiny_predictor.blend = saved
     assert [(s.start, s.end, s.label) for s in document.layers["entities"]] == expected
     assert expected and all(text[s.start:s.end] == s.text for s in document.layers["entities"])
+
+
+def test_crf_tags_correctly_from_many_threads(seed_documents, schema, crf_on_seeds):
+    """The server's threads share one model; a crfsuite tagger holds the sequence it tags."""
+    texts = [document["text"][start:start + 400] for document in seed_documents for start in (0, 500, 1000)]
+    tags = {layer: schema.bio_tags(layer) for layer in ("entities", "sources")}
+
+    def tag(text):
+        return crf_on_seeds.marginals(text, word_spans(text), tags), crf_on_seeds.predict([text])[0].layers
+
+    alone = [tag(text) for text in texts]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: a race shows at once
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            together = list(pool.map(tag, texts * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    for (marginals, spans), (expected_marginals, expected_spans) in zip(together, alone * 3, strict=True):
+        assert spans == expected_spans
+        assert all(numpy.array_equal(marginals[layer], expected_marginals[layer]) for layer in tags)
