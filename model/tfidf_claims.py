@@ -132,9 +132,9 @@ class TfidfClaims:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        words = self.words if self.types and self.words is not None else None
-        numpy.savez_compressed(folder / TFIDF_FILE, **_vocabulary(self.vectorizer if self.types else None, ""),
-                               **_vocabulary(words, "word_"),
+        fitted = bool(self.types)  # no type learnt: the vectorizers were never fitted
+        numpy.savez_compressed(folder / TFIDF_FILE, **_vocabulary(self.vectorizer if fitted else None, ""),
+                               **_vocabulary(self.words if fitted else None, "word_"),
                                types=numpy.asarray(self.types, dtype=str), coef=self.coef, intercept=self.intercept,
                                cue_labels=numpy.asarray(self.cue_labels, dtype=str))
 
