@@ -22,7 +22,7 @@ from pathlib import Path
 from model.crf import CrfTagger
 from model.lexicon import Lexicon
 from model.schema import Schema
-from model.tfidf_claims import CLAIM_LAYER, TfidfClaims
+from model.tfidf_claims import CLAIM_LAYER, PARTNER_C, TfidfClaims
 
 
 @dataclass
@@ -36,8 +36,9 @@ class ClassicalModels:
     @classmethod
     def fit(cls, documents: list[dict], schema: Schema, lexicon: Lexicon | None = None) -> ClassicalModels:
         """Fit both on ``documents``, with the lexicon's features when ``lexicon`` is given (and
-        word n-grams beside the character n-grams of the claim classifier)."""
-        claims = (TfidfClaims.fit(documents, schema, lexicon, word_ngrams=True)
+        word n-grams beside the character n-grams of the claim classifier, regularised less:
+        :data:`model.tfidf_claims.PARTNER_C`)."""
+        claims = (TfidfClaims.fit(documents, schema, lexicon, word_ngrams=True, inverse_regularization=PARTNER_C)
                   if CLAIM_LAYER in schema.layers else None)
         return cls(CrfTagger.fit(documents, schema, lexicon=lexicon), claims)
 

@@ -213,3 +213,20 @@ def test_crf_tags_correctly_from_many_threads(seed_documents, schema, crf_on_see
     for (marginals, spans), (expected_marginals, expected_spans) in zip(together, alone * 3, strict=True):
         assert spans == expected_spans
         assert all(numpy.array_equal(marginals[layer], expected_marginals[layer]) for layer in tags)
+
+
+def test_blended_partner_is_regularised_less_than_the_baseline(seed_documents, schema):
+    """The partner's C (8) lets its regressions fit the training sentences more closely than
+    scikit-learn's default C=1: an air-strike sentence of the seeds gets a higher AIRSTRIKE
+    probability, a sentence without a claim a lower one."""
+    from model.classical import ClassicalModels
+
+    lexicon = Lexicon.load()
+    partner = ClassicalModels.fit(seed_documents, schema, lexicon).claims
+    default_c = TfidfClaims.fit(seed_documents, schema, lexicon, word_ngrams=True)
+    strike = next(document["text"][span["start"]:span["end"]] for document in seed_documents
+                  for span in document["spans"] if span["label"] == "AIRSTRIKE")
+    plain = "وصل وزير الخارجية إلى موسكو."
+    column = ["AIRSTRIKE"]
+    assert partner.probabilities([strike], column)[0, 0] > default_c.probabilities([strike], column)[0, 0] > 0.5
+    assert partner.probabilities([plain], column)[0, 0] < default_c.probabilities([plain], column)[0, 0] < 0.5
