@@ -68,7 +68,7 @@ def cue_counts(sentences: list[str], lexicon: Lexicon, cue_labels: list[str]) ->
 def _vocabulary(vectorizer: TfidfVectorizer | None, prefix: str) -> dict[str, numpy.ndarray]:
     """``{prefix}terms`` (column order) and ``{prefix}idf`` of a fitted vectorizer; empty for None."""
     if vectorizer is None:
-        return {f"{prefix}terms": numpy.array([], dtype=str), f"{prefix}idf": numpy.zeros(0, numpy.float32)}
+        return {f"{prefix}terms": numpy.array([], dtype=str), f"{prefix}idf": numpy.zeros(0)}
     return {f"{prefix}terms": numpy.asarray(vectorizer.get_feature_names_out(), dtype=str),
             f"{prefix}idf": vectorizer.idf_}  # float64: the loaded model predicts exactly what the fitted one did
 
